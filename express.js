@@ -1,0 +1,200 @@
+'use strict';
+/**
+ * supertokens-node-mysql-ref-jwt/express — the Express API (SPEC §3): the framework-free
+ * core plus cookies and headers on `req`/`res`, and the `Session` class.
+ */
+
+const core = require('./lib/core.js');
+const cookies = require('./lib/cookies.js');
+const {
+  AuthError,
+  authError,
+  generalError,
+  isErrorFromAuth,
+  UNAUTHORISED,
+  TRY_REFRESH_TOKEN,
+  UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
+} = require('./lib/errors.js');
+
+function requireResponse(res) {
+  if (!cookies.isResponse(res)) {
+    throw generalError('res must be an Express or Node.js response object');
+  }
+}
+
+function requireRequest(req) {
+  if (req === null || typeof req !== 'object' || req.headers === null || typeof req.headers !== 'object') {
+    throw generalError('req must be an Express or Node.js request object');
+  }
+}
+
+/** Runs `fn`; on an error of one of `clearOn`'s types, clears the auth cookies first. */
+async function clearingCookiesOn(clearOn, res, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isErrorFromAuth(e) && clearOn.includes(e.errType)) {
+      cookies.clearTokens(res, core.getSettings());
+    }
+    throw e;
+  }
+}
+
+/** A verified session, bound to the response it was verified for. */
+class Session {
+  #handle;
+  #userId;
+  #jwtPayload;
+  #res;
+
+  /**
+   * @param {string} handle
+   * @param {string} userId
+   * @param {any} jwtPayload
+   * @param {import('http').ServerResponse} res
+   */
+  constructor(handle, userId, jwtPayload, res) {
+    this.#handle = handle;
+    this.#userId = userId;
+    this.#jwtPayload = jwtPayload;
+    this.#res = res;
+  }
+
+  /** @returns {string} */
+  getUserId() {
+    return this.#userId;
+  }
+
+  /** @returns {any} the JWT payload given to createNewSession */
+  getJWTPayload() {
+    return this.#jwtPayload;
+  }
+
+  /** @returns {string} the session handle */
+  getHandle() {
+    return this.#handle;
+  }
+
+  /**
+   * Logs out: removes the session from MySQL and clears the auth cookies.
+   * @returns {Promise<void>}
+   */
+  async revokeSession() {
+    await core.revokeSessionUsingSessionHandle(this.#handle);
+    cookies.clearTokens(this.#res, core.getSettings());
+  }
+
+  /**
+   * Reads the session data from MySQL; UNAUTHORISED (cookies cleared) when the session is gone.
+   * @returns {Promise<any>}
+   */
+  getSessionData() {
+    return clearingCookiesOn([UNAUTHORISED], this.#res, () => core.getSessionData(this.#handle));
+  }
+
+  /**
+   * Replaces the session data; UNAUTHORISED (cookies cleared) when the session is gone.
+   * @param {any} newSessionData
+   * @returns {Promise<void>}
+   */
+  updateSessionData(newSessionData) {
+    return clearingCookiesOn([UNAUTHORISED], this.#res, () => core.updateSessionData(this.#handle, newSessionData));
+  }
+}
+
+/**
+ * Logs a user in: creates a session and writes its cookies and headers onto `res`,
+ * replacing any session `res` already carried.
+ * @param {import('http').ServerResponse} res
+ * @param {string} userId
+ * @param {any} [jwtPayload]
+ * @param {any} [sessionData]
+ * @returns {Promise<Session>}
+ */
+async function createNewSession(res, userId, jwtPayload, sessionData) {
+  requireResponse(res);
+  const s = core.getSettings();
+  const r = await core.createNewSessionForCookie(userId, jwtPayload, sessionData);
+  cookies.attachTokens(res, s, r);
+  return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
+}
+
+/**
+ * Verifies the request's session, normally without a database call.
+ * @param {import('http').IncomingMessage} req
+ * @param {import('http').ServerResponse} res
+ * @param {boolean} enableCsrfProtection check the anti-csrf header (for non-GET APIs)
+ * @returns {Promise<Session>}
+ */
+async function getSession(req, res, enableCsrfProtection) {
+  requireRequest(req);
+  requireResponse(res);
+  const s = core.getSettings();
+  if (typeof enableCsrfProtection !== 'boolean') {
+    throw generalError('enableCsrfProtection must be a boolean');
+  }
+  return clearingCookiesOn([UNAUTHORISED], res, async () => {
+    if (cookies.readCookie(req, cookies.ID_REFRESH_TOKEN) === undefined) {
+      throw authError(UNAUTHORISED, 'no sIdRefreshToken cookie: the session does not exist');
+    }
+    const accessToken = cookies.readCookie(req, cookies.ACCESS_TOKEN);
+    if (accessToken === undefined) {
+      throw authError(TRY_REFRESH_TOKEN, 'no sAccessToken cookie: call the refresh API');
+    }
+    const antiCsrf = enableCsrfProtection && s.antiCsrf ? (cookies.readAntiCsrfHeader(req) ?? '') : null;
+    const r = await core.getSession(accessToken, antiCsrf);
+    if (r.newAccessToken !== undefined) cookies.attachAccessToken(res, s, r.newAccessToken);
+    return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
+  });
+}
+
+/**
+ * The refresh API: rotates the refresh token and writes the new tokens onto `res`.
+ * @param {import('http').IncomingMessage} req
+ * @param {import('http').ServerResponse} res
+ * @returns {Promise<Session>}
+ */
+async function refreshSession(req, res) {
+  requireRequest(req);
+  requireResponse(res);
+  const s = core.getSettings();
+  return clearingCookiesOn([UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED], res, async () => {
+    const refreshToken = cookies.readCookie(req, cookies.REFRESH_TOKEN);
+    if (refreshToken === undefined || cookies.readCookie(req, cookies.ID_REFRESH_TOKEN) === undefined) {
+      throw authError(UNAUTHORISED, 'no sRefreshToken or sIdRefreshToken cookie');
+    }
+    const r = await core.refreshSession(refreshToken);
+    cookies.attachTokens(res, s, {
+      accessToken: r.newAccessToken,
+      refreshToken: r.newRefreshToken,
+      idRefreshToken: r.newIdRefreshToken,
+      antiCsrfToken: r.newAntiCsrfToken,
+    });
+    return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
+  });
+}
+
+/**
+ * Sets the CORS headers a preflight (OPTIONS) response needs so the browser may send the
+ * anti-csrf and SDK headers with credentials.
+ * @param {import('http').ServerResponse} res
+ */
+function setRelevantHeadersForOptionsAPI(res) {
+  requireResponse(res);
+  cookies.setPreflightHeaders(res);
+}
+
+exports.init = core.init;
+exports.close = core.close;
+exports.createNewSession = createNewSession;
+exports.getSession = getSession;
+exports.refreshSession = refreshSession;
+exports.revokeAllSessionsForUser = core.revokeAllSessionsForUser;
+exports.revokeSessionUsingSessionHandle = core.revokeSessionUsingSessionHandle;
+exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
+exports.getSessionData = core.getSessionData;
+exports.updateSessionData = core.updateSessionData;
+exports.setRelevantHeadersForOptionsAPI = setRelevantHeadersForOptionsAPI;
+exports.Session = Session;
+/** The error codes and `isErrorFromAuth`. */
+exports.Error = AuthError;

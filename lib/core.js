@@ -1,0 +1,281 @@
+'use strict';
+/**
+ * The framework-free API (SPEC §4) over the native addon: argument checks, JSON text in and
+ * out, the app's key function and logger, and error conversion. No protocol logic here.
+ */
+
+const native = require('../native.js');
+const { generalError, fromNative, setGeneralErrorListener } = require('./errors.js');
+
+// Must equal config::FUNCTION_MARK in Rust: how a function is marked in the config JSON.
+const FUNCTION_MARK = '\u0000function';
+
+/** Settings returned by the native init (cookie attributes etc.); null before init. */
+let settings = null;
+let appKeyGetter = null;
+let loggers = { info: undefined, error: undefined };
+
+/** Calls the app's logger; a logger that throws never breaks a request. */
+function log(level, message) {
+  const fn = loggers[level];
+  if (typeof fn !== 'function') return;
+  try {
+    fn(message);
+  } catch {
+    // the app's logger failed; nothing sensible to do with that here
+  }
+}
+
+setGeneralErrorListener((e) => log('error', e));
+
+/** Validated settings; GENERAL_ERROR before init resolved. */
+function getSettings() {
+  if (settings === null) {
+    throw generalError('init(config) must be called and have resolved before any other function');
+  }
+  return settings;
+}
+
+function at(obj, ...path) {
+  let cur = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+/**
+ * JSON text for a value (`undefined` for undefined); GENERAL_ERROR for non-JSON values.
+ * @param {string} name argument name for the message
+ */
+function toJson(name, value) {
+  if (value === undefined) return undefined;
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw generalError(`${name} is not JSON-serialisable: ${e.message}`);
+  }
+  if (text === undefined) throw generalError(`${name} is not JSON-serialisable (got a ${typeof value})`);
+  return text;
+}
+
+function fromJson(text) {
+  return text === undefined || text === null ? undefined : JSON.parse(text);
+}
+
+function requireString(name, value) {
+  if (typeof value !== 'string') {
+    throw generalError(`${name} must be a string, got ${value === null ? 'null' : typeof value}`);
+  }
+}
+
+/** The app-supplied signing key for this call, or undefined when keys are stored. */
+async function appKey() {
+  if (appKeyGetter === null) return undefined;
+  let key;
+  try {
+    key = await appKeyGetter();
+  } catch (e) {
+    throw generalError(`tokens.accessToken.signingKey.get rejected: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (typeof key !== 'string' || key.length === 0) {
+    throw generalError('tokens.accessToken.signingKey.get must resolve to a non-empty string');
+  }
+  return key;
+}
+
+/** Runs a native call, converting its errors. */
+async function call(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+/**
+ * Initialises the package: validates the config, creates tables and keys, starts the
+ * expired-session removal job. Call once per process, before anything else.
+ * @param {object} config see SPEC §2 / README
+ * @returns {Promise<void>}
+ */
+async function init(config) {
+  if (config === null || typeof config !== 'object') {
+    throw generalError('config: init expects a config object');
+  }
+  let json;
+  try {
+    json = JSON.stringify(config, (_k, v) => (typeof v === 'function' ? FUNCTION_MARK : v));
+  } catch (e) {
+    throw generalError(`config: could not be read (${e.message})`);
+  }
+  // Set before the native init so its key-creation messages reach the app's logger.
+  loggers = { info: at(config, 'logging', 'info'), error: at(config, 'logging', 'error') };
+  const result = await call(() => native.init(json, (line) => log(line.level, line.message)));
+  const get = at(config, 'tokens', 'accessToken', 'signingKey', 'get');
+  appKeyGetter = result.appKey ? get : null;
+  settings = result;
+}
+
+/**
+ * Stops the removal job and closes the connection pool so the process can exit.
+ * `init` may be called again afterwards.
+ * @returns {Promise<void>}
+ */
+async function close() {
+  settings = null;
+  await call(() => native.close());
+}
+
+function tokensResult(t) {
+  return {
+    accessToken: { value: t.accessToken, expires: t.accessTokenExpires },
+    refreshToken: { value: t.refreshToken, expires: t.refreshTokenExpires },
+    idRefreshToken: { value: t.idRefreshToken, expires: t.refreshTokenExpires },
+    antiCsrfToken: t.antiCsrfToken ?? undefined,
+  };
+}
+
+async function createSession(userId, jwtPayload, sessionData, forCookie) {
+  requireString('userId', userId);
+  const payloadJson = toJson('jwtPayload', jwtPayload);
+  const dataJson = toJson('sessionData', sessionData);
+  const key = await appKey();
+  const t = await call(() => native.createNewSession(userId, payloadJson, dataJson, forCookie, key));
+  return { session: { handle: t.handle, userId, jwtPayload }, ...tokensResult(t) };
+}
+
+/**
+ * Creates a session: one row in MySQL and new access, refresh, id-refresh and anti-CSRF tokens.
+ * @param {string} userId
+ * @param {any} [jwtPayload] any JSON value, readable by anyone holding the access token
+ * @param {any} [sessionData] any JSON value, kept server-side
+ */
+function createNewSession(userId, jwtPayload, sessionData) {
+  return createSession(userId, jwtPayload, sessionData, false);
+}
+
+/**
+ * `createNewSession` for the Express adapter: also rejects an access token too big for a
+ * browser cookie (4096 bytes) before anything is written.
+ */
+function createNewSessionForCookie(userId, jwtPayload, sessionData) {
+  return createSession(userId, jwtPayload, sessionData, true);
+}
+
+function verifiedResult(v) {
+  return {
+    session: { handle: v.handle, userId: v.userId, jwtPayload: fromJson(v.jwtPayload) },
+    newAccessToken:
+      v.newAccessToken == null ? undefined : { value: v.newAccessToken, expires: v.newAccessTokenExpires },
+  };
+}
+
+/**
+ * Verifies an access token; normally without any database call.
+ * @param {string} accessToken
+ * @param {string | null} antiCsrfToken the request's anti-csrf header; null skips the check
+ */
+async function getSession(accessToken, antiCsrfToken) {
+  requireString('accessToken', accessToken);
+  if (antiCsrfToken === undefined) {
+    throw generalError('antiCsrfToken is undefined: pass null to skip the anti-CSRF check');
+  }
+  if (antiCsrfToken !== null) requireString('antiCsrfToken', antiCsrfToken);
+  const key = appKeyGetter === null ? undefined : await appKey();
+  let v;
+  try {
+    v = native.getSessionWithoutDb(accessToken, antiCsrfToken, key);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  if (v === null || v === undefined) {
+    v = await call(() => native.getSession(accessToken, antiCsrfToken, key));
+  }
+  return verifiedResult(v);
+}
+
+/**
+ * Rotates the refresh token (with theft detection) and issues new tokens.
+ * @param {string} refreshToken
+ */
+async function refreshSession(refreshToken) {
+  requireString('refreshToken', refreshToken);
+  const key = await appKey();
+  const t = await call(() => native.refreshSession(refreshToken, key));
+  const r = tokensResult(t);
+  return {
+    session: { handle: t.handle, userId: t.userId, jwtPayload: fromJson(t.jwtPayload) },
+    newAccessToken: r.accessToken,
+    newRefreshToken: r.refreshToken,
+    newIdRefreshToken: r.idRefreshToken,
+    newAntiCsrfToken: r.antiCsrfToken,
+  };
+}
+
+/**
+ * Removes every session of a user (one statement).
+ * @param {string} userId
+ * @returns {Promise<void>}
+ */
+async function revokeAllSessionsForUser(userId) {
+  requireString('userId', userId);
+  await call(() => native.revokeAllSessionsForUser(userId));
+}
+
+/**
+ * Removes one session.
+ * @param {string} sessionHandle
+ * @returns {Promise<boolean>} true iff a session was removed
+ */
+async function revokeSessionUsingSessionHandle(sessionHandle) {
+  requireString('sessionHandle', sessionHandle);
+  return call(() => native.revokeSession(sessionHandle));
+}
+
+/**
+ * @param {string} userId
+ * @returns {Promise<string[]>} the handles of the user's sessions
+ */
+async function getAllSessionHandlesForUser(userId) {
+  requireString('userId', userId);
+  return call(() => native.getAllSessionHandlesForUser(userId));
+}
+
+/**
+ * Reads the server-side session data; UNAUTHORISED when the session is gone.
+ * @param {string} sessionHandle
+ */
+async function getSessionData(sessionHandle) {
+  requireString('sessionHandle', sessionHandle);
+  return fromJson(await call(() => native.getSessionData(sessionHandle)));
+}
+
+/**
+ * Replaces the server-side session data; UNAUTHORISED when the session is gone.
+ * @param {string} sessionHandle
+ * @param {any} newSessionData any JSON value
+ * @returns {Promise<void>}
+ */
+async function updateSessionData(sessionHandle, newSessionData) {
+  requireString('sessionHandle', sessionHandle);
+  const json = toJson('newSessionData', newSessionData);
+  await call(() => native.updateSessionData(sessionHandle, json));
+}
+
+module.exports = {
+  init,
+  close,
+  createNewSession,
+  createNewSessionForCookie,
+  getSession,
+  refreshSession,
+  revokeAllSessionsForUser,
+  revokeSessionUsingSessionHandle,
+  getAllSessionHandlesForUser,
+  getSessionData,
+  updateSessionData,
+  getSettings,
+};

@@ -1,0 +1,118 @@
+'use strict';
+/**
+ * The documented error objects: `{errType, err}` that are also `Error` instances.
+ * Native errors arrive as `"<code>:<detail>"` messages and are converted here.
+ */
+
+const GENERAL_ERROR = 1000;
+const UNAUTHORISED = 2000;
+const TRY_REFRESH_TOKEN = 3000;
+const UNAUTHORISED_AND_TOKEN_THEFT_DETECTED = 4000;
+
+const NAMES = {
+  [GENERAL_ERROR]: 'GENERAL_ERROR',
+  [UNAUTHORISED]: 'UNAUTHORISED',
+  [TRY_REFRESH_TOKEN]: 'TRY_REFRESH_TOKEN',
+  [UNAUTHORISED_AND_TOKEN_THEFT_DETECTED]: 'UNAUTHORISED_AND_TOKEN_THEFT_DETECTED',
+};
+
+// A registry symbol, so errors from two copies of the package still recognise each other.
+const BRAND = Symbol.for('supertokens-node-mysql-ref-jwt.error');
+
+/** Receives every GENERAL_ERROR cause (set by `init` from `logging.error`). */
+let onGeneralError = () => {};
+
+class SuperTokensError extends Error {
+  /**
+   * @param {number} errType one of the four codes
+   * @param {Error | {sessionHandle: string, userId: string}} err the cause, or for token
+   *   theft the affected session
+   * @param {string} message
+   */
+  constructor(errType, err, message) {
+    super(`${NAMES[errType]}: ${message}`);
+    this.name = 'SuperTokensError';
+    this.errType = errType;
+    this.err = err;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/**
+ * Builds an error of the given type; GENERAL_ERRORs are also reported to `logging.error`.
+ * @param {number} errType
+ * @param {string} message
+ * @returns {SuperTokensError}
+ */
+function authError(errType, message) {
+  const e = new SuperTokensError(errType, new Error(message), message);
+  if (errType === GENERAL_ERROR) onGeneralError(e);
+  return e;
+}
+
+/**
+ * A GENERAL_ERROR naming what was wrong.
+ * @param {string} message
+ * @returns {SuperTokensError}
+ */
+function generalError(message) {
+  return authError(GENERAL_ERROR, message);
+}
+
+/**
+ * Converts an error thrown by the native addon into the documented error object.
+ * @param {unknown} e
+ * @returns {SuperTokensError}
+ */
+function fromNative(e) {
+  if (isErrorFromAuth(e)) return e;
+  const text = e instanceof Error ? e.message : String(e);
+  const m = /^(1000|2000|3000|4000):([\s\S]*)$/.exec(text);
+  if (m === null) return generalError(text);
+  const errType = Number(m[1]);
+  if (errType === UNAUTHORISED_AND_TOKEN_THEFT_DETECTED) {
+    const session = JSON.parse(m[2]);
+    return new SuperTokensError(errType, session, `refresh token reuse detected for session ${session.sessionHandle}`);
+  }
+  return authError(errType, m[2]);
+}
+
+/**
+ * True for an error produced by this package, false for anything else.
+ * @param {unknown} err
+ * @returns {boolean}
+ */
+function isErrorFromAuth(err) {
+  return err !== null && typeof err === 'object' && err[BRAND] === true;
+}
+
+/**
+ * Sets the receiver of GENERAL_ERRORs (the app's `logging.error`, guarded by the caller).
+ * @param {(e: SuperTokensError) => void} fn
+ */
+function setGeneralErrorListener(fn) {
+  onGeneralError = fn;
+}
+
+/** The documented `Error` export: the four codes and `isErrorFromAuth`. */
+const AuthError = Object.freeze({
+  GENERAL_ERROR,
+  UNAUTHORISED,
+  TRY_REFRESH_TOKEN,
+  UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
+  isErrorFromAuth,
+});
+
+module.exports = {
+  AuthError,
+  SuperTokensError,
+  authError,
+  generalError,
+  fromNative,
+  isErrorFromAuth,
+  setGeneralErrorListener,
+  GENERAL_ERROR,
+  UNAUTHORISED,
+  TRY_REFRESH_TOKEN,
+  UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
+};

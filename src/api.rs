@@ -1,0 +1,240 @@
+//! The N-API boundary: thin conversions between JS values and the protocol in `session`.
+//! JSON crosses as text (V8's JSON.parse/stringify are fast; the JWT embeds it unparsed).
+//! Every error crosses as `"<code>:<detail>"` (see `error`).
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::engine::{self, engine};
+use crate::logger::{LogFunction, Logger};
+use crate::session::{self, KeySource, NewSession, VerifiedSession};
+
+fn key_source(app_key: &Option<String>) -> KeySource<'_> {
+    match app_key {
+        Some(k) => KeySource::App(k),
+        None => KeySource::Stored,
+    }
+}
+
+/// The validated settings the JS layer needs to write cookies and headers.
+#[napi(object)]
+pub struct Settings {
+    pub cookie_domain: String,
+    pub cookie_secure: bool,
+    /// "Strict" | "Lax" | "None", as written in Set-Cookie.
+    pub cookie_same_site: String,
+    pub access_token_path: String,
+    pub refresh_token_path: String,
+    pub anti_csrf: bool,
+    /// The app supplies the signing key (`signingKey.get`).
+    pub app_key: bool,
+    pub log_info: bool,
+    pub log_error: bool,
+}
+
+/// Validates the config (functions marked, see config::FUNCTION_MARK), creates tables and
+/// keys, starts the removal job. `log(level, message)` receives the package's log lines.
+#[napi]
+pub async fn init(
+    config_json: String,
+    #[napi(ts_arg_type = "(line: LogLine) => void")] log: LogFunction,
+) -> Result<Settings> {
+    let config: Value = serde_json::from_str(&config_json)
+        .map_err(|_| Error::from_reason("1000:config: init expects a config object"))?;
+    let e = engine::init(config, Logger::new(log)).await?;
+    let c = &e.config;
+    Ok(Settings {
+        cookie_domain: c.cookie.domain.clone(),
+        cookie_secure: c.cookie.secure,
+        cookie_same_site: c.cookie.same_site.as_cookie_value().to_string(),
+        access_token_path: c.access_token.path.clone(),
+        refresh_token_path: c.refresh_token.path.clone(),
+        anti_csrf: c.anti_csrf,
+        app_key: c.access_token.app_key,
+        log_info: c.logging.info,
+        log_error: c.logging.error,
+    })
+}
+
+#[napi]
+pub async fn close() -> Result<()> {
+    Ok(engine::close().await?)
+}
+
+/// A new or refreshed session's tokens; times are ms since the epoch.
+#[napi(object)]
+pub struct Tokens {
+    pub handle: String,
+    pub user_id: String,
+    pub jwt_payload: Option<String>,
+    pub access_token: String,
+    pub access_token_expires: i64,
+    pub refresh_token: String,
+    pub refresh_token_expires: i64,
+    pub id_refresh_token: String,
+    pub anti_csrf_token: Option<String>,
+}
+
+impl From<NewSession> for Tokens {
+    fn from(s: NewSession) -> Self {
+        Tokens {
+            handle: s.handle,
+            user_id: s.user_id,
+            jwt_payload: s.jwt_payload,
+            access_token: s.access_token,
+            access_token_expires: s.access_token_expires as i64,
+            refresh_token: s.refresh_token,
+            refresh_token_expires: s.refresh_token_expires as i64,
+            id_refresh_token: s.id_refresh_token,
+            anti_csrf_token: s.anti_csrf_token,
+        }
+    }
+}
+
+/// `forCookie`: reject access tokens too big for a browser cookie (the Express API).
+#[napi]
+pub async fn create_new_session(
+    user_id: String,
+    jwt_payload: Option<String>,
+    session_data: Option<String>,
+    for_cookie: bool,
+    app_key: Option<String>,
+) -> Result<Tokens> {
+    let e = engine()?;
+    let s = session::create(
+        &e,
+        user_id,
+        jwt_payload,
+        session_data,
+        for_cookie,
+        key_source(&app_key),
+    )
+    .await?;
+    Ok(s.into())
+}
+
+/// A verified access token; `newAccessToken` is set when a child token was promoted.
+#[napi(object)]
+pub struct Verified {
+    pub handle: String,
+    pub user_id: String,
+    pub jwt_payload: Option<String>,
+    pub new_access_token: Option<String>,
+    pub new_access_token_expires: Option<i64>,
+}
+
+impl From<VerifiedSession> for Verified {
+    fn from(v: VerifiedSession) -> Self {
+        let (new_access_token, expires) = v.new_access_token.unzip();
+        Verified {
+            handle: v.handle,
+            user_id: v.user_id,
+            jwt_payload: v.jwt_payload,
+            new_access_token,
+            new_access_token_expires: expires.map(|t| t as i64),
+        }
+    }
+}
+
+/// The synchronous fast path: no database, no thread hop. `null` means "call getSession".
+/// `antiCsrf` null skips the CSRF check.
+#[napi(catch_unwind)]
+pub fn get_session_without_db(
+    access_token: String,
+    anti_csrf: Option<String>,
+    app_key: Option<String>,
+) -> Result<Option<Verified>> {
+    let e = engine()?;
+    let v = session::get_without_db(
+        &e,
+        &access_token,
+        anti_csrf.as_deref(),
+        key_source(&app_key),
+    )?;
+    Ok(v.map(Verified::from))
+}
+
+#[napi]
+pub async fn get_session(
+    access_token: String,
+    anti_csrf: Option<String>,
+    app_key: Option<String>,
+) -> Result<Verified> {
+    let e = engine()?;
+    let v = session::get(
+        &e,
+        &access_token,
+        anti_csrf.as_deref(),
+        key_source(&app_key),
+    )
+    .await?;
+    Ok(v.into())
+}
+
+#[napi]
+pub async fn refresh_session(refresh_token: String, app_key: Option<String>) -> Result<Tokens> {
+    let e = engine()?;
+    Ok(session::refresh(&e, &refresh_token, key_source(&app_key))
+        .await?
+        .into())
+}
+
+#[napi]
+pub async fn revoke_session(session_handle: String) -> Result<bool> {
+    Ok(session::revoke(&*engine()?, &session_handle).await?)
+}
+
+#[napi]
+pub async fn revoke_all_sessions_for_user(user_id: String) -> Result<()> {
+    Ok(session::revoke_all_for_user(&*engine()?, &user_id).await?)
+}
+
+#[napi]
+pub async fn get_all_session_handles_for_user(user_id: String) -> Result<Vec<String>> {
+    Ok(session::handles_for_user(&*engine()?, &user_id).await?)
+}
+
+/// The session data as JSON text; `undefined` when it was stored as undefined.
+#[napi]
+pub async fn get_session_data(session_handle: String) -> Result<Option<String>> {
+    Ok(session::get_data(&*engine()?, &session_handle).await?)
+}
+
+#[napi]
+pub async fn update_session_data(session_handle: String, data: Option<String>) -> Result<()> {
+    Ok(session::update_data(&*engine()?, &session_handle, data).await?)
+}
+
+fn test_hooks_enabled() -> Result<()> {
+    if std::env::var("SUPERTOKENS_TEST_HOOKS").as_deref() == Ok("1") {
+        Ok(())
+    } else {
+        Err(Error::from_reason(
+            "test hooks need SUPERTOKENS_TEST_HOOKS=1",
+        ))
+    }
+}
+
+/// Test hook: moves this process's clock by `offsetMs` (expiry and rotation tests).
+#[napi]
+pub fn test_set_clock_offset(offset_ms: i64) -> Result<()> {
+    test_hooks_enabled()?;
+    crate::clock::set_offset_ms(offset_ms);
+    Ok(())
+}
+
+/// Test hook: statements sent to MySQL by this process since init.
+#[napi]
+pub fn test_query_count() -> Result<i64> {
+    test_hooks_enabled()?;
+    Ok(engine()?.store.query_count() as i64)
+}
+
+/// Test hook: runs the expired-session removal now; returns the rows removed.
+#[napi]
+pub async fn test_remove_expired() -> Result<i64> {
+    test_hooks_enabled()?;
+    let e = engine()?;
+    Ok(crate::cleanup::remove_expired(&e.store).await? as i64)
+}

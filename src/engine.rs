@@ -1,0 +1,122 @@
+//! The process-wide state: nothing before `init`, one engine after it, nothing after `close`.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use crate::cleanup;
+use crate::config::{self, Config};
+use crate::error::{AuthError, Result};
+use crate::keys::Keys;
+use crate::logger::Logger;
+use crate::store::Store;
+
+pub struct Engine {
+    pub config: Config,
+    pub store: Arc<Store>,
+    pub keys: Keys,
+    pub log: Logger,
+    cleanup: Mutex<Option<JoinHandle<()>>>,
+}
+
+enum State {
+    Empty,
+    Starting,
+    Ready(Arc<Engine>),
+}
+
+static STATE: RwLock<State> = RwLock::new(State::Empty);
+
+fn state() -> std::sync::RwLockWriteGuard<'static, State> {
+    STATE.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The initialised engine, or GENERAL_ERROR telling the app to call `init` first.
+pub fn engine() -> Result<Arc<Engine>> {
+    match &*STATE.read().unwrap_or_else(|p| p.into_inner()) {
+        State::Ready(e) => Ok(e.clone()),
+        _ => Err(AuthError::general(
+            "init(config) must be called and have resolved before any other function",
+        )),
+    }
+}
+
+pub async fn init(config: Value, log: Logger) -> Result<Arc<Engine>> {
+    {
+        let mut s = state();
+        match *s {
+            State::Empty => *s = State::Starting,
+            State::Starting => return Err(AuthError::general("init is already in progress")),
+            State::Ready(_) => {
+                return Err(AuthError::general(
+                    "init has already been called; call close() before calling init again",
+                ))
+            }
+        }
+    }
+    let started = start(config, log).await;
+    let mut s = state();
+    match started {
+        Ok(e) => {
+            *s = State::Ready(e.clone());
+            Ok(e)
+        }
+        Err(err) => {
+            *s = State::Empty;
+            Err(err)
+        }
+    }
+}
+
+async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
+    let config = config::parse(&value)?;
+    let store = Arc::new(Store::new(&config.mysql)?);
+    let ready = async {
+        store.create_tables().await?;
+        Keys::load(&store, &config, &log).await
+    };
+    let keys = match ready.await {
+        Ok(keys) => keys,
+        Err(e) => {
+            let _ = store.disconnect().await;
+            return Err(e);
+        }
+    };
+    let job = cleanup::spawn(
+        store.clone(),
+        log.clone(),
+        &config.refresh_token.removal_cron,
+    )?;
+    Ok(Arc::new(Engine {
+        config,
+        store,
+        keys,
+        log,
+        cleanup: Mutex::new(Some(job)),
+    }))
+}
+
+/// Stops the removal job and closes the pool; a no-op when not initialised.
+pub async fn close() -> Result<()> {
+    let engine = {
+        let mut s = state();
+        match &*s {
+            State::Ready(e) => {
+                let e = e.clone();
+                *s = State::Empty;
+                e
+            }
+            _ => return Ok(()),
+        }
+    };
+    if let Some(job) = engine
+        .cleanup
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        job.abort();
+    }
+    engine.store.disconnect().await
+}

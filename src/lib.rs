@@ -1,0 +1,17 @@
+#![deny(clippy::all)]
+//! Native core of supertokens-node-mysql-ref-jwt. `api` holds every N-API export; the other
+//! modules are one concept each.
+
+mod access_token;
+mod api;
+mod cleanup;
+mod clock;
+mod config;
+mod crypto;
+mod engine;
+mod error;
+mod keys;
+mod logger;
+mod refresh_token;
+mod session;
+mod store;
