@@ -1,0 +1,53 @@
+/**
+ * supertokens-node-mysql-ref-jwt/express — the Express API.
+ */
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { TypeInputConfig, AuthErrorObject } from './index';
+
+export type { TypeInputConfig, AuthErrorObject } from './index';
+export {
+  init,
+  close,
+  revokeAllSessionsForUser,
+  revokeSessionUsingSessionHandle,
+  getAllSessionHandlesForUser,
+  getSessionData,
+  updateSessionData,
+  Error,
+} from './index';
+
+/** Any Node/Express response (`express.Response` is one). */
+type Response = ServerResponse;
+/** Any Node/Express request (`express.Request` is one). */
+type Request = IncomingMessage & { cookies?: Record<string, unknown> };
+
+/** A verified session, bound to the response it was verified for. */
+export declare class Session {
+  private constructor();
+  getUserId(): string;
+  getJWTPayload(): any;
+  getHandle(): string;
+  /** Removes the session from MySQL and clears the auth cookies. */
+  revokeSession(): Promise<void>;
+  /** Clears the cookies when it rejects with UNAUTHORISED. */
+  getSessionData(): Promise<any>;
+  /** Clears the cookies when it rejects with UNAUTHORISED. */
+  updateSessionData(newSessionData: any): Promise<void>;
+}
+
+/** Creates a session and writes its cookies and headers onto `res`. */
+export declare function createNewSession(
+  res: Response,
+  userId: string,
+  jwtPayload?: any,
+  sessionData?: any,
+): Promise<Session>;
+
+/** Verifies the request's session; pass true for non-GET APIs to check the anti-csrf header. */
+export declare function getSession(req: Request, res: Response, enableCsrfProtection: boolean): Promise<Session>;
+
+/** The refresh API: rotates the refresh token and writes the new tokens onto `res`. */
+export declare function refreshSession(req: Request, res: Response): Promise<Session>;
+
+/** Sets the CORS headers a preflight (OPTIONS) response needs. */
+export declare function setRelevantHeadersForOptionsAPI(res: Response): void;

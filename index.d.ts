@@ -1,0 +1,137 @@
+/**
+ * supertokens-node-mysql-ref-jwt — the framework-free API.
+ * For Express use `supertokens-node-mysql-ref-jwt/express`.
+ */
+
+/** Any value `JSON.stringify` can represent. */
+export type JSONValue = string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue };
+
+export interface TypeInputConfig {
+  mysql: {
+    /** default "localhost" */
+    host?: string;
+    /** default 3306 */
+    port?: number;
+    user: string;
+    password: string;
+    /** must already exist */
+    database: string;
+    /** default 50, 1..1000 */
+    connectionLimit?: number;
+    /** names matching [A-Za-z0-9_]{1,64} */
+    tables?: { signingKey?: string; refreshTokens?: string };
+    /** TLS to MySQL: true, or a CA (PEM) and whether to verify the server certificate */
+    ssl?: boolean | { ca?: string; rejectUnauthorized?: boolean };
+  };
+  tokens: {
+    accessToken?: {
+      signingKey?: {
+        /** default true: the key changes every updateInterval hours */
+        dynamic?: boolean;
+        /** hours, default 24, 1..720 */
+        updateInterval?: number;
+        /** the app supplies the key, asked on every sign and verify; `dynamic` is then ignored */
+        get?: () => Promise<string>;
+      };
+      /** seconds, default 3600, 10..86400000 */
+      validity?: number;
+      /** default false; true: getSession checks MySQL so revocation is immediate */
+      blacklisting?: boolean;
+      /** default "/" */
+      accessTokenPath?: string;
+    };
+    refreshToken: {
+      /** hours, default 2400, 1..8760 */
+      validity?: number;
+      /** cron with a seconds field, default "0 0 0 1-31/7 * *" (UTC) */
+      removalCronjobInterval?: string;
+      /** the refresh API path and sRefreshToken cookie path */
+      renewTokenPath: string;
+    };
+    /** default true */
+    enableAntiCsrf?: boolean;
+  };
+  logging?: {
+    info?: (msg: any) => void;
+    error?: (err: any) => void;
+  };
+  cookie: {
+    domain: string;
+    /** default true */
+    secure?: boolean;
+    /** default "lax"; "none" requires secure: true */
+    sameSite?: 'strict' | 'lax' | 'none';
+  };
+}
+
+/** The error an API call rejects with: also an `Error`. */
+export interface AuthErrorObject extends Error {
+  errType: 1000 | 2000 | 3000 | 4000;
+  /** the cause; for UNAUTHORISED_AND_TOKEN_THEFT_DETECTED the affected session */
+  err: any;
+}
+
+/** A token with its expiry in milliseconds since the epoch. */
+export interface TokenInfo {
+  value: string;
+  expires: number;
+}
+
+export interface SessionInfo {
+  handle: string;
+  userId: string;
+  jwtPayload: any;
+}
+
+export declare const Error: {
+  readonly GENERAL_ERROR: 1000;
+  readonly UNAUTHORISED: 2000;
+  readonly TRY_REFRESH_TOKEN: 3000;
+  readonly UNAUTHORISED_AND_TOKEN_THEFT_DETECTED: 4000;
+  isErrorFromAuth(err: unknown): err is AuthErrorObject;
+};
+
+/** Validates the config, creates tables and keys, starts the removal job. Call once. */
+export declare function init(config: TypeInputConfig): Promise<void>;
+
+/** Stops the removal job and closes the pool; `init` may be called again afterwards. */
+export declare function close(): Promise<void>;
+
+/** Creates a session and its tokens. */
+export declare function createNewSession(
+  userId: string,
+  jwtPayload?: any,
+  sessionData?: any,
+): Promise<{
+  session: SessionInfo;
+  accessToken: TokenInfo;
+  refreshToken: TokenInfo;
+  idRefreshToken: TokenInfo;
+  antiCsrfToken: string | undefined;
+}>;
+
+/** Verifies an access token; `antiCsrfToken` null skips the CSRF check. */
+export declare function getSession(
+  accessToken: string,
+  antiCsrfToken: string | null,
+): Promise<{ session: SessionInfo; newAccessToken: TokenInfo | undefined }>;
+
+/** Rotates the refresh token (with theft detection) and issues new tokens. */
+export declare function refreshSession(refreshToken: string): Promise<{
+  session: SessionInfo;
+  newAccessToken: TokenInfo;
+  newRefreshToken: TokenInfo;
+  newIdRefreshToken: TokenInfo;
+  newAntiCsrfToken: string | undefined;
+}>;
+
+export declare function revokeAllSessionsForUser(userId: string): Promise<void>;
+
+/** True iff a session was removed. */
+export declare function revokeSessionUsingSessionHandle(sessionHandle: string): Promise<boolean>;
+
+export declare function getAllSessionHandlesForUser(userId: string): Promise<string[]>;
+
+export declare function getSessionData(sessionHandle: string): Promise<any>;
+
+export declare function updateSessionData(sessionHandle: string, newSessionData: any): Promise<void>;
