@@ -96,6 +96,18 @@ async function call(fn) {
 }
 
 /**
+ * How config values cross to Rust as JSON: functions become the mark (a string equal to the
+ * mark is altered so it cannot pose as a function), and NaN/Infinity become strings so they
+ * are rejected as non-numbers instead of turning into null (= "use the default").
+ */
+function configValueForJson(_key, v) {
+  if (typeof v === 'function') return FUNCTION_MARK;
+  if (v === FUNCTION_MARK) return `${v}\u0000`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
+}
+
+/**
  * Initialises the package: validates the config, creates tables and keys, starts the
  * expired-session removal job. Call once per process, before anything else.
  * @param {object} config see SPEC §2 / README
@@ -107,7 +119,7 @@ async function init(config) {
   }
   let json;
   try {
-    json = JSON.stringify(config, (_k, v) => (typeof v === 'function' ? FUNCTION_MARK : v));
+    json = JSON.stringify(config, configValueForJson);
   } catch (e) {
     throw generalError(`config: could not be read (${e.message})`);
   }

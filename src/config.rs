@@ -179,6 +179,18 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// Like `number`, for counts: an integer within `min..=max`.
+    fn integer(&self, key: &str, default: u32, min: u32, max: u32, unit: &str) -> Result<u32> {
+        let x = self.number(key, default.into(), min.into(), max.into(), unit)?;
+        if x.fract() != 0.0 {
+            return Err(invalid(
+                &self.name(key),
+                &format!("an integer number of {unit} from {min} to {max}"),
+            ));
+        }
+        Ok(x as u32)
+    }
+
     fn function(&self, key: &str) -> Result<bool> {
         match self.get(key) {
             None => Ok(false),
@@ -292,12 +304,11 @@ pub fn parse(value: &Value) -> Result<Config> {
     }
     let mysql_config = MysqlConfig {
         host: mysql.string("host")?.unwrap_or_else(|| "localhost".into()),
-        port: mysql.number("port", 3306.0, 1.0, 65535.0, "port")? as u16,
+        port: mysql.integer("port", 3306, 1, 65535, "port")? as u16,
         user: mysql.required_string("user")?,
         password: mysql.required_string("password")?,
         database,
-        connection_limit: mysql.number("connectionLimit", 50.0, 1.0, 1000.0, "connections")?
-            as usize,
+        connection_limit: mysql.integer("connectionLimit", 50, 1, 1000, "connections")? as usize,
         signing_key_table,
         refresh_token_table,
         ssl: ssl(&mysql)?,

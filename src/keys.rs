@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use crate::access_token::SigningKey;
+use crate::access_token::{self, Parts, SigningKey};
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::crypto::{new_key, Sealer};
@@ -164,16 +164,17 @@ impl Keys {
             .ok_or_else(|| AuthError::general("no stored signing key"))
     }
 
-    /// Resolves a token's key id from the cache only (no I/O: the fast path).
-    pub fn lookup(&self, kid: &str) -> Lookup {
+    /// Finds the key that wrote a token's header, from the cache only (no I/O: the fast
+    /// path). A header no cached key wrote is parsed only to see whether it names a newer key.
+    pub fn lookup(&self, parts: &Parts) -> Lookup {
         let Some(set) = self.cached() else {
             return Lookup::Unknown;
         };
-        if kid == set.current.kid {
+        if set.current.wrote_header(parts.header) {
             return Lookup::Found(set.current.clone());
         }
         if let Some(prev) = &set.previous {
-            if kid == prev.kid {
+            if prev.wrote_header(parts.header) {
                 // The previous key stays good for one access-token validity after rotation.
                 return if now_ms() < set.current.created_at + self.validity_ms {
                     Lookup::Found(prev.clone())
@@ -182,9 +183,9 @@ impl Keys {
                 };
             }
         }
-        let newer = kid
-            .strip_prefix('k')
-            .and_then(|t| t.parse::<u64>().ok())
+        let newer = access_token::kid(parts)
+            .ok()
+            .and_then(|kid| kid.strip_prefix('k').and_then(|t| t.parse::<u64>().ok()))
             .is_some_and(|t| t > set.current.created_at && t <= now_ms() + RELOAD_INTERVAL_MS);
         if newer {
             Lookup::Reload

@@ -10,6 +10,8 @@ mod config;
 mod crypto;
 mod engine;
 mod error;
+#[cfg(fuzzing)]
+pub mod fuzz_api;
 mod keys;
 mod logger;
 mod refresh_token;

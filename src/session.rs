@@ -192,11 +192,11 @@ fn verify_claims(
     anti_csrf: Option<&str>,
     source: &KeySource<'_>,
 ) -> Result<Option<Claims>> {
-    let kid = access_token::kid(token)?;
+    let parts = access_token::split(token)?;
     let claims = match source {
-        KeySource::App(secret) => access_token::verify(token, &keys::app_key(secret)?, now_ms())?,
-        KeySource::Stored => match e.keys.lookup(&kid) {
-            Lookup::Found(key) => access_token::verify(token, &key, now_ms())?,
+        KeySource::App(secret) => access_token::verify(&parts, &keys::app_key(secret)?, now_ms())?,
+        KeySource::Stored => match e.keys.lookup(&parts) {
+            Lookup::Found(key) => access_token::verify(&parts, &key, now_ms())?,
             Lookup::Reload => return Ok(None),
             Lookup::Unknown => {
                 return Err(AuthError::try_refresh(

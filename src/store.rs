@@ -63,8 +63,8 @@ impl Sql {
                  PRIMARY KEY (key_name)) DEFAULT CHARSET=utf8mb4"
             ),
             create_sessions: format!(
-                "CREATE TABLE IF NOT EXISTS {sessions} (session_handle VARCHAR(255) NOT NULL, \
-                 user_id VARCHAR(128) NOT NULL, refresh_token_hash_2 VARCHAR(128) NOT NULL, \
+                "CREATE TABLE IF NOT EXISTS {sessions} (session_handle VARCHAR(255) \
+                 COLLATE utf8mb4_bin NOT NULL, user_id VARCHAR(128) COLLATE utf8mb4_bin NOT NULL, refresh_token_hash_2 VARCHAR(128) NOT NULL, \
                  session_info TEXT, expires_at BIGINT UNSIGNED NOT NULL, jwt_user_payload TEXT, \
                  PRIMARY KEY (session_handle), INDEX user_id_index (user_id), \
                  INDEX expires_at_index (expires_at)) DEFAULT CHARSET=utf8mb4"
@@ -98,9 +98,13 @@ impl Sql {
                  WHERE session_handle = ? AND refresh_token_hash_2 = ?"
             ),
             delete_session: format!("DELETE FROM {sessions} WHERE session_handle = ?"),
-            delete_user_sessions: format!("DELETE FROM {sessions} WHERE user_id = ?"),
+            // `= BINARY ?` also tells "a" from "A" and "a " in tables made with a
+            // case-insensitive or PAD SPACE collation; `user_id = ?` keeps the index in use.
+            delete_user_sessions: format!(
+                "DELETE FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
+            ),
             user_session_handles: format!(
-                "SELECT session_handle FROM {sessions} WHERE user_id = ?"
+                "SELECT session_handle FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
             ),
             select_session_data: format!(
                 "SELECT session_info FROM {sessions} WHERE session_handle = ?"
@@ -358,7 +362,8 @@ impl Store {
     pub async fn user_session_handles(&self, user_id: &str) -> Result<Vec<String>> {
         self.run(1, async {
             let mut c = self.pool.get_conn().await?;
-            c.exec(&self.sql.user_session_handles, (user_id,)).await
+            c.exec(&self.sql.user_session_handles, (user_id, user_id))
+                .await
         })
         .await
     }

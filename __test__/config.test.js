@@ -1,0 +1,490 @@
+'use strict';
+/**
+ * `init(config)` (SPEC §2): every invalid field is a GENERAL_ERROR naming the field and
+ * creates nothing; the init lifecycle (before init, twice, after failure, after close);
+ * MySQL errors; and the tables a valid init creates (SPEC §5).
+ */
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const ST = require('../express.js');
+const core = require('../index.js');
+const h = require('./helpers.js');
+
+const PREFIX = 'cfg';
+const GENERAL_ERROR = 1000;
+const DELETE = Symbol('delete');
+
+/** A valid config for `prefix` with `path` set to `value` (DELETE removes the key). */
+function configWith(path, value, prefix = PREFIX) {
+  const config = h.configFor(prefix);
+  if (path === '') return value;
+  const keys = path.split('.');
+  let cur = config;
+  for (const k of keys.slice(0, -1)) {
+    if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = {};
+    cur = cur[k];
+  }
+  const last = keys[keys.length - 1];
+  if (value === DELETE) delete cur[last];
+  else cur[last] = value;
+  return config;
+}
+
+/** Names of the given tables that exist in the test database. */
+async function existingTables(names) {
+  if (names.length === 0) return [];
+  const rows = await h.query(
+    'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_name IN (?)',
+    [h.db.database, names],
+  );
+  return rows.map((r) => r.name);
+}
+
+async function assertNoTables(names) {
+  assert.deepEqual(await existingTables(names), [], `tables must not exist: ${names.join(', ')}`);
+}
+
+/** A config value as a test title shows it. */
+function show(value) {
+  if (value === DELETE) return 'missing';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'number' || value === undefined) return String(value);
+  return JSON.stringify(value);
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Asserts `init(config)` rejects with a GENERAL_ERROR whose message names `field`. */
+async function assertInvalid(config, field, extra) {
+  await h.rejectsWith(ST.init(config), GENERAL_ERROR, new RegExp(escapeRe(field)));
+  if (extra) await h.rejectsWith(ST.init(config), GENERAL_ERROR, extra);
+}
+
+/** A res usable before init (the Express functions check it first). */
+function fakeReqRes() {
+  const req = new http.IncomingMessage(null);
+  req.headers = { cookie: 'sAccessToken=a; sRefreshToken=b; sIdRefreshToken=c' };
+  return { req, res: new http.ServerResponse(req) };
+}
+
+after(async () => {
+  await ST.close();
+  await h.endQueries();
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('before init', () => {
+  const { req, res } = fakeReqRes();
+  const calls = [
+    ['express createNewSession', () => ST.createNewSession(res, 'u', {}, {})],
+    ['express getSession', () => ST.getSession(req, res, false)],
+    ['express refreshSession', () => ST.refreshSession(req, res)],
+    ['createNewSession', () => core.createNewSession('u', {}, {})],
+    ['getSession', () => core.getSession('a.b.c', null)],
+    ['refreshSession', () => core.refreshSession('token')],
+    ['revokeAllSessionsForUser', () => core.revokeAllSessionsForUser('u')],
+    ['revokeSessionUsingSessionHandle', () => core.revokeSessionUsingSessionHandle('h')],
+    ['getAllSessionHandlesForUser', () => core.getAllSessionHandlesForUser('u')],
+    ['getSessionData', () => core.getSessionData('h')],
+    ['updateSessionData', () => core.updateSessionData('h', {})],
+  ];
+
+  for (const [name, call] of calls) {
+    test(`${name} → GENERAL_ERROR telling to call init first`, async () => {
+      await h.rejectsWith(Promise.resolve().then(call), GENERAL_ERROR, /\binit\b/);
+    });
+  }
+
+  test('close() before init is harmless', async () => {
+    await ST.close();
+    await core.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () => {
+  const fn = () => {};
+  const long65 = 't'.repeat(65);
+  // [path ('' = the whole config), value, field the message must name]
+  const cases = [
+    ['', undefined, 'config'],
+    ['', null, 'config'],
+    ['', 'config', 'config'],
+    ['', 42, 'config'],
+    ['', [], 'config'],
+
+    ['mysql', DELETE, 'mysql'],
+    ['mysql', 'localhost', 'mysql'],
+    ['mysql.host', 127, 'mysql.host'],
+    ['mysql.host', fn, 'mysql.host'],
+    ['mysql.port', 0, 'mysql.port'],
+    ['mysql.port', -1, 'mysql.port'],
+    ['mysql.port', 65536, 'mysql.port'],
+    ['mysql.port', 3306.5, 'mysql.port'],
+    ['mysql.port', '3306', 'mysql.port'],
+    ['mysql.port', NaN, 'mysql.port'],
+    ['mysql.user', DELETE, 'mysql.user'],
+    ['mysql.user', 1, 'mysql.user'],
+    ['mysql.password', DELETE, 'mysql.password'],
+    ['mysql.password', 1234, 'mysql.password'],
+    ['mysql.database', DELETE, 'mysql.database'],
+    ['mysql.database', 1, 'mysql.database'],
+    ['mysql.database', '', 'mysql.database'],
+    ['mysql.connectionLimit', 0, 'mysql.connectionLimit'],
+    ['mysql.connectionLimit', -5, 'mysql.connectionLimit'],
+    ['mysql.connectionLimit', '10', 'mysql.connectionLimit'],
+    ['mysql.connectionLimit', 2.5, 'mysql.connectionLimit'],
+    ['mysql.tables', 'cfg_keys', 'mysql.tables'],
+    ['mysql.tables.signingKey', 'a-b', 'mysql.tables.signingKey'],
+    ['mysql.tables.signingKey', 'x; DROP TABLE y', 'mysql.tables.signingKey'],
+    ['mysql.tables.signingKey', long65, 'mysql.tables.signingKey'],
+    ['mysql.tables.signingKey', '', 'mysql.tables.signingKey'],
+    ['mysql.tables.signingKey', 'tâble', 'mysql.tables.signingKey'],
+    ['mysql.tables.signingKey', 'a`b', 'mysql.tables.signingKey'],
+    ['mysql.tables.signingKey', 7, 'mysql.tables.signingKey'],
+    ['mysql.tables.refreshTokens', 'a-b', 'mysql.tables.refreshTokens'],
+    ['mysql.tables.refreshTokens', 'x; DROP TABLE y', 'mysql.tables.refreshTokens'],
+    ['mysql.tables.refreshTokens', long65, 'mysql.tables.refreshTokens'],
+    ['mysql.tables.refreshTokens', '', 'mysql.tables.refreshTokens'],
+    ['mysql.tables.refreshTokens', 'cfg_keys', 'mysql.tables'], // same as signingKey
+    ['mysql.ssl', 'yes', 'mysql.ssl'],
+
+    ['tokens', DELETE, 'tokens'],
+    ['tokens', true, 'tokens'],
+    ['tokens.accessToken', 'x', 'tokens.accessToken'],
+    ['tokens.accessToken.signingKey', 'secret', 'tokens.accessToken.signingKey'],
+    ['tokens.accessToken.signingKey.dynamic', 'yes', 'tokens.accessToken.signingKey.dynamic'],
+    ['tokens.accessToken.signingKey.updateInterval', 0, 'tokens.accessToken.signingKey.updateInterval'],
+    ['tokens.accessToken.signingKey.updateInterval', 0.5, 'tokens.accessToken.signingKey.updateInterval'],
+    ['tokens.accessToken.signingKey.updateInterval', 721, 'tokens.accessToken.signingKey.updateInterval'],
+    ['tokens.accessToken.signingKey.updateInterval', '24', 'tokens.accessToken.signingKey.updateInterval'],
+    ['tokens.accessToken.signingKey.get', 'secret', 'tokens.accessToken.signingKey.get'],
+    ['tokens.accessToken.signingKey.get', 5, 'tokens.accessToken.signingKey.get'],
+    ['tokens.accessToken.signingKey.get', {}, 'tokens.accessToken.signingKey.get'],
+    ['tokens.accessToken.signingKey.get', '\u0000function', 'tokens.accessToken.signingKey.get'],
+    ['tokens.accessToken.validity', 9, 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', 9.99, 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', 86400001, 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', -3600, 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', '3600', 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', Infinity, 'tokens.accessToken.validity'],
+    ['tokens.accessToken.blacklisting', 'true', 'tokens.accessToken.blacklisting'],
+    ['tokens.accessToken.blacklisting', 1, 'tokens.accessToken.blacklisting'],
+    ['tokens.accessToken.accessTokenPath', 5, 'tokens.accessToken.accessTokenPath'],
+    ['tokens.accessToken.accessTokenPath', '', 'tokens.accessToken.accessTokenPath'],
+    ['tokens.accessToken.accessTokenPath', 'api', 'tokens.accessToken.accessTokenPath'],
+    ['tokens.accessToken.accessTokenPath', '/a; Domain=evil.com', 'tokens.accessToken.accessTokenPath'],
+    ['tokens.refreshToken', DELETE, 'tokens.refreshToken'],
+    ['tokens.refreshToken', '/refresh', 'tokens.refreshToken'],
+    ['tokens.refreshToken.validity', 0, 'tokens.refreshToken.validity'],
+    ['tokens.refreshToken.validity', 8761, 'tokens.refreshToken.validity'],
+    ['tokens.refreshToken.validity', '100', 'tokens.refreshToken.validity'],
+    ['tokens.refreshToken.removalCronjobInterval', '0 0 * * *', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', '0 0 0 32 * *', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', '61 * * * * *', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', '0 0 25 * * *', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', '0 0 0 1 13 *', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', 'every day', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', '', 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.removalCronjobInterval', 60, 'tokens.refreshToken.removalCronjobInterval'],
+    ['tokens.refreshToken.renewTokenPath', DELETE, 'tokens.refreshToken.renewTokenPath'],
+    ['tokens.refreshToken.renewTokenPath', 5, 'tokens.refreshToken.renewTokenPath'],
+    ['tokens.refreshToken.renewTokenPath', '', 'tokens.refreshToken.renewTokenPath'],
+    ['tokens.refreshToken.renewTokenPath', 'refresh', 'tokens.refreshToken.renewTokenPath'],
+    ['tokens.enableAntiCsrf', 'false', 'tokens.enableAntiCsrf'],
+    ['tokens.enableAntiCsrf', 0, 'tokens.enableAntiCsrf'],
+
+    ['logging', 'console', 'logging'],
+    ['logging.info', 'console.log', 'logging.info'],
+    ['logging.info', 5, 'logging.info'],
+    ['logging.info', '\u0000function', 'logging.info'],
+    ['logging.error', true, 'logging.error'],
+    ['logging.error', {}, 'logging.error'],
+
+    ['cookie', DELETE, 'cookie'],
+    ['cookie', 'localhost', 'cookie'],
+    ['cookie.domain', DELETE, 'cookie.domain'],
+    ['cookie.domain', 5, 'cookie.domain'],
+    ['cookie.domain', '', 'cookie.domain'],
+    ['cookie.domain', 'a.com; Path=/x', 'cookie.domain'],
+    ['cookie.secure', 'true', 'cookie.secure'],
+    ['cookie.secure', 1, 'cookie.secure'],
+    ['cookie.sameSite', 'bogus', 'cookie.sameSite'],
+    ['cookie.sameSite', '', 'cookie.sameSite'],
+    ['cookie.sameSite', true, 'cookie.sameSite'],
+    ['cookie.sameSite', 'none', 'cookie.sameSite'], // with secure: false (configFor's default)
+  ];
+
+  for (const [path, value, field] of cases) {
+    const shown = show(value);
+    test(`${path || 'config'} = ${shown} → names ${field}`, async (t) => {
+      // Isolation: should init wrongly succeed, the next case starts clean again.
+      await h.dropTables(PREFIX);
+      t.after(() => ST.close());
+      await assertInvalid(configWith(path, value), field);
+      const tableNames = [`${PREFIX}_keys`, `${PREFIX}_sessions`];
+      if (path.startsWith('mysql.tables.') && typeof value === 'string' && value.length > 0) tableNames.push(value);
+      await assertNoTables(tableNames);
+      await assertNoTables(['y']);
+      // Still not initialised: the next call says to call init.
+      await h.rejectsWith(core.getAllSessionHandlesForUser('u'), GENERAL_ERROR, /\binit\b/);
+    });
+  }
+
+  test('messages also name the allowed values', async () => {
+    await assertInvalid(configWith('tokens.accessToken.validity', 5), 'tokens.accessToken.validity', /10\b[\s\S]*86,?400,?000/);
+    await assertInvalid(configWith('tokens.accessToken.signingKey.updateInterval', 0), 'updateInterval', /1\b[\s\S]*720/);
+    await assertInvalid(configWith('tokens.refreshToken.validity', 0), 'tokens.refreshToken.validity', /1\b[\s\S]*8,?760/);
+    await assertInvalid(configWith('mysql.port', 0), 'mysql.port', /65,?535/);
+    await assertInvalid(configWith('cookie.sameSite', 'bogus'), 'cookie.sameSite', /strict[\s\S]*lax[\s\S]*none/i);
+    await assertInvalid(configWith('mysql.tables.signingKey', 'a-b'), 'mysql.tables.signingKey', /A-Z[\s\S]*0-9[\s\S]*_|64/);
+  });
+
+  test('sameSite "none" is accepted with secure: true', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(h.configFor(PREFIX, { cookie: { secure: true, sameSite: 'none' } }));
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('boundary values are accepted', () => {
+  const cases = [
+    ['tokens.accessToken.validity', 10],
+    ['tokens.accessToken.validity', 86400000],
+    ['tokens.accessToken.signingKey.updateInterval', 1],
+    ['tokens.accessToken.signingKey.updateInterval', 720],
+    ['tokens.refreshToken.validity', 1],
+    ['tokens.refreshToken.validity', 8760],
+    ['mysql.connectionLimit', 1],
+    ['mysql.password', ''],
+    ['tokens.refreshToken.removalCronjobInterval', '*/5 * * * * *'],
+    ['tokens.accessToken.signingKey.get', async () => 'an-app-supplied-secret'],
+    ['logging.info', () => {}],
+    ['cookie.sameSite', 'strict'],
+    ['cookie.sameSite', 'lax'],
+  ];
+  for (const [path, value] of cases) {
+    const shown = show(value);
+    test(`${path} = ${shown}`, async (t) => {
+      t.after(() => ST.close());
+      await ST.init(configWith(path, value));
+      const r = await core.createNewSession('boundary-user', { ok: true });
+      assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'boundary-user');
+    });
+  }
+
+  test('table names of exactly 64 characters', async (t) => {
+    const keys = `cfg2_${'k'.repeat(59)}`;
+    const sessions = `cfg2_${'s'.repeat(59)}`;
+    assert.equal(keys.length, 64);
+    const drop = () => h.query(`DROP TABLE IF EXISTS \`${keys}\`, \`${sessions}\``);
+    await drop();
+    t.after(async () => {
+      await ST.close();
+      await drop();
+    });
+    const config = h.configFor(PREFIX);
+    config.mysql.tables = { signingKey: keys, refreshTokens: sessions };
+    await ST.init(config);
+    assert.deepEqual((await existingTables([keys, sessions])).sort(), [keys, sessions].sort());
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('the init lifecycle', () => {
+  before(() => h.dropTables(PREFIX));
+
+  test('init twice → GENERAL_ERROR; the first init stays usable', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(h.configFor(PREFIX));
+    await h.rejectsWith(ST.init(h.configFor(PREFIX)), GENERAL_ERROR, /init/);
+    const r = await core.createNewSession('still-works');
+    assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'still-works');
+  });
+
+  test('two concurrent inits: exactly one succeeds, the other is a GENERAL_ERROR', async (t) => {
+    t.after(() => ST.close());
+    const results = await Promise.allSettled([ST.init(h.configFor(PREFIX)), ST.init(h.configFor(PREFIX))]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected');
+    await h.rejectsWith(Promise.reject(rejected.reason), GENERAL_ERROR, /init/);
+  });
+
+  test('after an invalid init, a valid init works', async (t) => {
+    t.after(() => ST.close());
+    await assertInvalid(configWith('mysql.port', 0), 'mysql.port');
+    await ST.init(h.configFor(PREFIX));
+    const r = await core.createNewSession('after-invalid');
+    assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'after-invalid');
+  });
+
+  test('close() then init again works, with the same keys (old tokens still verify)', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(h.configFor(PREFIX));
+    const r = await core.createNewSession('across-close', { n: 1 }, { d: 2 });
+    await ST.close();
+    await h.rejectsWith(core.getSession(r.accessToken.value, null), GENERAL_ERROR, /\binit\b/);
+    await ST.init(h.configFor(PREFIX));
+    const v = await core.getSession(r.accessToken.value, null);
+    assert.deepEqual(v.session, { handle: r.session.handle, userId: 'across-close', jwtPayload: { n: 1 } });
+    assert.deepEqual(await core.getSessionData(r.session.handle), { d: 2 });
+  });
+
+  test('close() twice is harmless, and init works after it', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(h.configFor(PREFIX));
+    await ST.close();
+    await ST.close();
+    await ST.init(h.configFor(PREFIX));
+    await core.createNewSession('after-double-close');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('MySQL errors → GENERAL_ERROR (and a valid init works afterwards)', () => {
+  const WRONG_PASSWORD = 'Zebra-Wr0ng-Pa55w0rd-7731';
+  let logged;
+  const withLogger = (config) => {
+    logged = [];
+    config.logging = { info: (m) => logged.push(String(m && m.stack ? m.stack : m)), error: (e) => logged.push(String(e && e.stack ? e.stack : e)) };
+    return config;
+  };
+
+  before(() => h.dropTables(PREFIX));
+
+  test('wrong password: the driver message, never the password', async () => {
+    const config = withLogger(configWith('mysql.password', WRONG_PASSWORD));
+    await assert.rejects(ST.init(config), (e) => {
+      assert.equal(e.errType, GENERAL_ERROR, e.message);
+      assert.match(e.message, /denied/i);
+      assert.ok(!e.message.includes(WRONG_PASSWORD), `password in message: ${e.message}`);
+      assert.ok(!String(e.stack).includes(WRONG_PASSWORD), 'password in stack');
+      assert.ok(!JSON.stringify({ ...e, err: String(e.err) }).includes(WRONG_PASSWORD), 'password in error fields');
+      return true;
+    });
+    for (const line of logged) assert.ok(!line.includes(WRONG_PASSWORD), `password in log line: ${line}`);
+    await assertNoTables([`${PREFIX}_keys`, `${PREFIX}_sessions`]);
+  });
+
+  test('unreachable port → GENERAL_ERROR carrying the driver message', async () => {
+    const started = Date.now();
+    await h.rejectsWith(ST.init(configWith('mysql.port', 1)), GENERAL_ERROR, /refused|unreachable|connect(ion)? (error|failed)/i);
+    assert.ok(Date.now() - started < 15_000);
+    await assertNoTables([`${PREFIX}_keys`, `${PREFIX}_sessions`]);
+  });
+
+  test('missing database → GENERAL_ERROR naming it', async () => {
+    await h.rejectsWith(ST.init(configWith('mysql.database', 'cfg_no_such_database_41')), GENERAL_ERROR, /unknown database/i);
+    const dbs = await h.query("SHOW DATABASES LIKE 'cfg_no_such_database_41'");
+    assert.equal(dbs.length, 0, 'the database must not be created');
+  });
+
+  test('a valid init works after the MySQL errors', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(h.configFor(PREFIX));
+    await core.createNewSession('after-db-errors');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('tables created by a valid init (SPEC §5)', () => {
+  before(async () => {
+    await h.dropTables(PREFIX);
+    await ST.init(h.configFor(PREFIX));
+  });
+  after(() => ST.close());
+
+  async function columns(table) {
+    const rows = await h.query(
+      `SELECT column_name AS name, column_type AS type, is_nullable AS nullable, column_key AS k
+         FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`,
+      [h.db.database, table],
+    );
+    // MariaDB and MySQL 5.7 write bigint(20); MySQL 8 writes bigint.
+    return rows.map((r) => ({ name: r.name, type: r.type.toLowerCase().replace(/^bigint\(\d+\)/, 'bigint'), nullable: r.nullable, key: r.k }));
+  }
+
+  test('the signing-key table has the documented columns', async () => {
+    const cols = await columns(`${PREFIX}_keys`);
+    const byName = Object.fromEntries(cols.map((c) => [c.name, c]));
+    assert.deepEqual(Object.keys(byName).sort(), ['created_at_time', 'key_name', 'key_value']);
+    assert.equal(byName.key_name.type, 'varchar(128)');
+    assert.equal(byName.key_name.key, 'PRI');
+    assert.equal(byName.key_value.type, 'varchar(255)');
+    assert.equal(byName.created_at_time.type, 'bigint unsigned');
+  });
+
+  test('the refresh-token table has the documented columns', async () => {
+    const cols = await columns(`${PREFIX}_sessions`);
+    const byName = Object.fromEntries(cols.map((c) => [c.name, c]));
+    assert.deepEqual(Object.keys(byName).sort(), [
+      'expires_at',
+      'jwt_user_payload',
+      'refresh_token_hash_2',
+      'session_handle',
+      'session_info',
+      'user_id',
+    ]);
+    assert.equal(byName.session_handle.type, 'varchar(255)');
+    assert.equal(byName.session_handle.key, 'PRI');
+    assert.deepEqual([byName.user_id.type, byName.user_id.nullable], ['varchar(128)', 'NO']);
+    assert.deepEqual([byName.refresh_token_hash_2.type, byName.refresh_token_hash_2.nullable], ['varchar(128)', 'NO']);
+    assert.equal(byName.session_info.type, 'text');
+    assert.deepEqual([byName.expires_at.type, byName.expires_at.nullable], ['bigint unsigned', 'NO']);
+    assert.equal(byName.jwt_user_payload.type, 'text');
+  });
+
+  test('the refresh-token table has indexes on user_id and expires_at', async () => {
+    const rows = await h.query(`SHOW INDEX FROM \`${PREFIX}_sessions\``);
+    const firstColumnOf = (col) => rows.filter((r) => r.Column_name === col && r.Seq_in_index === 1 && r.Key_name !== 'PRIMARY');
+    assert.ok(firstColumnOf('user_id').length >= 1, 'an index on user_id');
+    assert.ok(firstColumnOf('expires_at').length >= 1, 'an index on expires_at');
+    const primary = rows.filter((r) => r.Key_name === 'PRIMARY').map((r) => r.Column_name);
+    assert.deepEqual(primary, ['session_handle']);
+  });
+
+  test('the key table holds one access-token key and one refresh-token key', async () => {
+    const rows = await h.query(`SELECT key_name, key_value, created_at_time FROM \`${PREFIX}_keys\``);
+    assert.equal(rows.length, 2, JSON.stringify(rows.map((r) => r.key_name)));
+    for (const r of rows) {
+      assert.ok(r.key_value.length >= 32, `${r.key_name} has a real key`);
+      assert.ok(Math.abs(Number(r.created_at_time) - Date.now()) < 60_000, `${r.key_name} created_at_time is ms since epoch`);
+    }
+    assert.notEqual(rows[0].key_value, rows[1].key_value);
+  });
+});
+
+describe('existing tables with the documented columns are used as they are', () => {
+  const P = 'cfg3';
+  before(async () => {
+    await ST.close();
+    await h.dropTables(P);
+    await h.query(`CREATE TABLE ${P}_keys (key_name VARCHAR(128), key_value VARCHAR(255), created_at_time BIGINT UNSIGNED, PRIMARY KEY (key_name))`);
+    await h.query(
+      `CREATE TABLE ${P}_sessions (session_handle VARCHAR(255), user_id VARCHAR(128) NOT NULL,
+        refresh_token_hash_2 VARCHAR(128) NOT NULL, session_info TEXT, expires_at BIGINT UNSIGNED NOT NULL,
+        jwt_user_payload TEXT, PRIMARY KEY (session_handle))`,
+    );
+  });
+  after(async () => {
+    await ST.close();
+    await h.dropTables(P);
+  });
+
+  test('init uses them and sessions land in them', async () => {
+    await ST.init(h.configFor(P));
+    const r = await core.createNewSession('pre-existing', { a: 1 }, { b: 2 });
+    const rows = await h.query(`SELECT user_id, session_info FROM ${P}_sessions WHERE session_handle = ?`, [r.session.handle]);
+    assert.deepEqual(rows.map((x) => ({ ...x })), [{ user_id: 'pre-existing', session_info: '{"b":2}' }]);
+    const keys = await h.query(`SELECT COUNT(*) AS n FROM ${P}_keys`);
+    assert.equal(Number(keys[0].n), 2);
+  });
+});
