@@ -1,0 +1,29 @@
+'use strict';
+/**
+ * Runs the node test suites: all of __test__/ against Express 4, then every suite that uses
+ * Express again against Express 5 (via __test__/express5.js). Expects MYSQL_* to be set
+ * (run it through scripts/with-mysql.js, as `npm test` does).
+ */
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const dir = path.join(__dirname, '..', '__test__');
+const suites = fs.readdirSync(dir).filter((f) => /\.test\.(c|m)?js$/.test(f));
+const usesExpress = suites.filter((f) => /require\(['"]express['"]\)/.test(fs.readFileSync(path.join(dir, f), 'utf8')));
+
+function run(label, files, env = {}) {
+  console.log(`\n# ${label}: ${files.length} suites`);
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files.map((f) => path.join(dir, f))], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return r.status === 0;
+}
+
+const express4 = run('Express 4 (and framework-free)', suites);
+const express5 = run('Express 5', usesExpress, {
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS || ''} --require=${path.join(dir, 'express5.js')}`.trim(),
+});
+process.exit(express4 && express5 ? 0 : 1);
