@@ -2,9 +2,8 @@
  * supertokens-node-mysql-ref-jwt/express — the Express API.
  */
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { TypeInputConfig, AuthErrorObject } from './index';
 
-export type { TypeInputConfig, AuthErrorObject } from './index';
+export type { TypeInputConfig, AuthErrorObject, AuthErrorWithCause, TokenTheftErrorObject } from './index';
 export {
   init,
   close,

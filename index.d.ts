@@ -3,9 +3,6 @@
  * For Express use `supertokens-node-mysql-ref-jwt/express`.
  */
 
-/** Any value `JSON.stringify` can represent. */
-export type JSONValue = string | number | boolean | null | JSONValue[] | { [key: string]: JSONValue };
-
 export interface TypeInputConfig {
   mysql: {
     /** default "localhost" */
@@ -64,11 +61,22 @@ export interface TypeInputConfig {
   };
 }
 
-/** The error an API call rejects with: also an `Error`. */
-export interface AuthErrorObject extends Error {
-  errType: 1000 | 2000 | 3000 | 4000;
-  /** the cause; for UNAUTHORISED_AND_TOKEN_THEFT_DETECTED the affected session */
+/**
+ * The error an API call rejects with: `{errType, err}`, also an `Error` with a message and
+ * stack. Narrow it with `Error.isErrorFromAuth(e)`, then on `errType`.
+ */
+export type AuthErrorObject = AuthErrorWithCause | TokenTheftErrorObject;
+
+/** GENERAL_ERROR, UNAUTHORISED or TRY_REFRESH_TOKEN: `err` is the cause. */
+export interface AuthErrorWithCause extends Error {
+  errType: 1000 | 2000 | 3000;
   err: any;
+}
+
+/** UNAUTHORISED_AND_TOKEN_THEFT_DETECTED: `err` is the session whose refresh token was reused. */
+export interface TokenTheftErrorObject extends Error {
+  errType: 4000;
+  err: { sessionHandle: string; userId: string };
 }
 
 /** A token with its expiry in milliseconds since the epoch. */

@@ -15,15 +15,22 @@ let settings = null;
 let appKeyGetter = null;
 let loggers = { info: undefined, error: undefined };
 
-/** Calls the app's logger; a logger that throws never breaks a request. */
+/** Calls the app's logger; a logger that throws or rejects never breaks a request. */
 function log(level, message) {
   const fn = loggers[level];
   if (typeof fn !== 'function') return;
   try {
-    fn(message);
+    const result = fn(message);
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      result.then(undefined, ignoreLoggerFailure);
+    }
   } catch {
-    // the app's logger failed; nothing sensible to do with that here
+    ignoreLoggerFailure();
   }
+}
+
+function ignoreLoggerFailure() {
+  // the app's logger failed; there is nowhere better to report that
 }
 
 setGeneralErrorListener((e) => log('error', e));

@@ -352,7 +352,7 @@ impl Store {
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64> {
         self.run(1, async {
             let mut c = self.pool.get_conn().await?;
-            c.exec_drop(&self.sql.delete_user_sessions, (user_id,))
+            c.exec_drop(&self.sql.delete_user_sessions, (user_id, user_id))
                 .await?;
             Ok(c.affected_rows())
         })
