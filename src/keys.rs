@@ -103,7 +103,7 @@ impl Keys {
             update_interval_ms: config.access_token.update_interval_ms,
             validity_ms: config.access_token.validity_ms,
             refresh_lock: tokio::sync::Mutex::new(()),
-            last_reload_ms: AtomicU64::new(now),
+            last_reload_ms: AtomicU64::new(0),
         })
     }
 
