@@ -258,7 +258,10 @@ pub async fn get(
     };
     let Some(parent_hash1) = claims.prt.clone() else {
         if e.config.access_token.blacklisting
-            && !e.store.session_exists(&claims.session_handle).await?
+            && !e
+                .store
+                .session_alive(&claims.session_handle, now_ms())
+                .await?
         {
             return Err(AuthError::unauthorised(
                 "session has been revoked or has expired",
@@ -269,13 +272,23 @@ pub async fn get(
     // A child token's first use: make its refresh token the parent (one atomic UPDATE).
     let child_hash2 = sha256_hex(&claims.rt);
     let handle = claims.session_handle.as_str();
-    let expires = now_ms() + e.config.refresh_token.validity_ms;
+    let now = now_ms();
+    let expires = now + e.config.refresh_token.validity_ms;
     if !e
         .store
-        .promote(handle, &sha256_hex(&parent_hash1), &child_hash2, expires)
+        .promote(
+            handle,
+            &sha256_hex(&parent_hash1),
+            &child_hash2,
+            now,
+            expires,
+        )
         .await?
     {
         match e.store.session(handle).await? {
+            Some(row) if row.expires_at <= now => {
+                return Err(AuthError::unauthorised("session has expired"))
+            }
             None => return Err(AuthError::unauthorised("session does not exist anymore")),
             // A concurrent request promoted it already.
             Some(row) if ct_eq(&row.refresh_token_hash2, &child_hash2) => {}
@@ -323,8 +336,9 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
             let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
             match parent_hash2 {
                 Some(p) if ct_eq(&row.refresh_token_hash2, &p) => {
-                    let expires = now_ms() + e.config.refresh_token.validity_ms;
-                    if !e.store.promote(handle, &p, &hash2, expires).await? {
+                    let now = now_ms();
+                    let expires = now + e.config.refresh_token.validity_ms;
+                    if !e.store.promote(handle, &p, &hash2, now, expires).await? {
                         continue;
                     }
                 }

@@ -88,14 +88,16 @@ impl Sql {
                 "INSERT INTO {sessions} (session_handle, user_id, refresh_token_hash_2, \
                  session_info, expires_at, jwt_user_payload) VALUES (?, ?, ?, ?, ?, ?)"
             ),
-            session_exists: format!("SELECT 1 FROM {sessions} WHERE session_handle = ?"),
+            session_exists: format!(
+                "SELECT 1 FROM {sessions} WHERE session_handle = ? AND expires_at > ?"
+            ),
             select_session: format!(
                 "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload \
                  FROM {sessions} WHERE session_handle = ?"
             ),
             promote: format!(
                 "UPDATE {sessions} SET refresh_token_hash_2 = ?, expires_at = ? \
-                 WHERE session_handle = ? AND refresh_token_hash_2 = ?"
+                 WHERE session_handle = ? AND refresh_token_hash_2 = ? AND expires_at > ?"
             ),
             delete_session: format!("DELETE FROM {sessions} WHERE session_handle = ?"),
             // `= BINARY ?` also tells "a" from "A" and "a " in tables made with a
@@ -293,10 +295,13 @@ impl Store {
         .await
     }
 
-    pub async fn session_exists(&self, handle: &str) -> Result<bool> {
+    /// True while the session exists and has not expired at `now`.
+    pub async fn session_alive(&self, handle: &str, now: u64) -> Result<bool> {
         self.run(1, async {
             let mut c = self.pool.get_conn().await?;
-            let row: Option<u8> = c.exec_first(&self.sql.session_exists, (handle,)).await?;
+            let row: Option<u8> = c
+                .exec_first(&self.sql.session_exists, (handle, now))
+                .await?;
             Ok(row.is_some())
         })
         .await
@@ -320,19 +325,21 @@ impl Store {
     }
 
     /// Makes a child refresh token the parent: one conditional UPDATE, atomic and row-locked
-    /// by MySQL, that succeeds only while the stored parent is still `parent_hash2`.
+    /// by MySQL, that succeeds only while the stored parent is still `parent_hash2` and the
+    /// session has not expired at `now` (an expired session is never revived).
     pub async fn promote(
         &self,
         handle: &str,
         parent_hash2: &str,
         child_hash2: &str,
+        now: u64,
         expires_at: u64,
     ) -> Result<bool> {
         self.run(1, async {
             let mut c = self.pool.get_conn().await?;
             c.exec_drop(
                 &self.sql.promote,
-                (child_hash2, expires_at, handle, parent_hash2),
+                (child_hash2, expires_at, handle, parent_hash2, now),
             )
             .await?;
             Ok(c.affected_rows() == 1)

@@ -3,25 +3,34 @@
  * Example Express app: login → an authenticated API → a CSRF-protected POST → refresh →
  * logout, against MySQL. `npm run example` starts it and walks through the whole flow as a
  * client would; add `-- --serve` to keep it running (http://localhost:3000).
+ *
+ * It also serves a page (public/index.html + frontend.js, bundled on the fly with esbuild)
+ * that does the same flow in a browser through the `supertokens-website` 4.x SDK;
+ * __test__/browser.test.js drives it in headless Chromium.
+ *
+ * Environment: PORT (default 3000), MYSQL_* (see scripts/with-mysql.js) and
+ * ACCESS_TOKEN_VALIDITY (seconds, default 60, at least 10).
  */
 
+const path = require('node:path');
 const express = require('express');
 const SuperTokens = require('../../express.js');
 
 const PORT = Number(process.env.PORT || 3000);
 
-function config() {
+/** The package's config; `env` supplies MYSQL_* and ACCESS_TOKEN_VALIDITY. */
+function config(env = process.env) {
   return {
     mysql: {
-      host: process.env.MYSQL_HOST || '127.0.0.1',
-      port: Number(process.env.MYSQL_PORT || 3306),
-      user: process.env.MYSQL_USER || 'root',
-      password: process.env.MYSQL_PASSWORD || '',
-      database: process.env.MYSQL_DATABASE || 'test',
+      host: env.MYSQL_HOST || '127.0.0.1',
+      port: Number(env.MYSQL_PORT || 3306),
+      user: env.MYSQL_USER || 'root',
+      password: env.MYSQL_PASSWORD || '',
+      database: env.MYSQL_DATABASE || 'test',
       tables: { signingKey: 'example_signing_key', refreshTokens: 'example_refresh_token' },
     },
     tokens: {
-      accessToken: { validity: 60 },
+      accessToken: { validity: Number(env.ACCESS_TOKEN_VALIDITY || 60) },
       refreshToken: { renewTokenPath: '/api/refresh' },
     },
     cookie: { domain: 'localhost', secure: false },
@@ -53,9 +62,40 @@ function requireSession(req, res, next) {
     .catch((err) => sendAuthError(res, err, next));
 }
 
+let bundled = null;
+/** The page's script: frontend.js and the SDK, bundled once per process, in memory. */
+function pageBundle() {
+  if (bundled === null) {
+    // esbuild is a devDependency, loaded only when the page is asked for.
+    bundled = require('esbuild')
+      .build({
+        entryPoints: [path.join(__dirname, 'frontend.js')],
+        bundle: true,
+        write: false,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2019',
+        // The SDK's 4.x build reads `process.env.TEST_MODE` (webpack 4 used to polyfill process).
+        define: { process: '{"env":{}}' },
+        logLevel: 'silent',
+      })
+      .then((r) => r.outputFiles[0].text);
+    bundled.catch(() => {
+      bundled = null; // try again on the next request
+    });
+  }
+  return bundled;
+}
+
 function createApp() {
   const app = express();
   app.use(express.json());
+
+  // The browser page: same origin as the API, so the cookies and headers need no CORS.
+  app.get('/bundle.js', (req, res, next) => {
+    pageBundle().then((js) => res.type('application/javascript').set('Cache-Control', 'no-cache').send(js), next);
+  });
+  app.use(express.static(path.join(__dirname, 'public')));
 
   app.post('/api/login', async (req, res, next) => {
     try {
@@ -159,6 +199,8 @@ async function main() {
     if (!process.argv.includes('--serve')) {
       server.close();
       await SuperTokens.close();
+    } else {
+      console.log(`serving; open http://localhost:${PORT}/ for the browser page (uses supertokens-website)`);
     }
   }
 }
