@@ -92,7 +92,7 @@ test('npm pack --dry-run: the runtime files and the binary, nothing else', async
       `${f} must not be in the tarball`,
     );
     assert.ok(
-      /^(lib\/[^/]+\.js|[^/]+\.(js|d\.ts|node|md|json))$/.test(f),
+      /^(lib\/[^/]+\.js|[^/]+\.(js|d\.ts|node|md|json)|LICENSE)$/.test(f),
       `${f}: only top-level runtime files and lib/*.js are expected`,
     );
   }

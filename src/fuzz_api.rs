@@ -10,7 +10,7 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -50,18 +50,26 @@ fn payload_text(p: &Option<Box<RawValue>>) -> Option<&str> {
     p.as_deref().map(RawValue::get)
 }
 
-/// An access token as `session::verify_claims` reads it with a stored key: `kid` first (an
-/// unreadable header or a missing key id is rejected there), then signature and expiry. Every
-/// rejection must be TRY_REFRESH_TOKEN (3000). An accepted token's claims must survive being
-/// signed again.
+/// An access token as `session::verify_claims` reads it with a stored key: `split` (length
+/// and segments), the key lookup's parse of the header's key id (`keys::lookup` parses it for
+/// any header the cached keys did not write; here always, to fuzz it), then header, signature
+/// and expiry. Every rejection must be TRY_REFRESH_TOKEN (3000). An accepted token's claims
+/// must survive being signed again.
 pub fn access_token(token: &str) -> Outcome {
     let key = signing_key();
-    let result = access_token::kid(token).and_then(|_| access_token::verify(token, key, NOW_MS));
+    let result = access_token::split(token).and_then(|parts| {
+        if let Err(e) = access_token::kid(&parts) {
+            assert_eq!(e.code(), 3000, "key-id rejection of the wrong kind: {e}");
+        }
+        access_token::verify(&parts, key, NOW_MS)
+    });
     match result {
         Ok(claims) => {
             assert!(claims.expiry_time > NOW_MS);
             let again = access_token::sign(key, &claims).expect("accepted claims must re-sign");
-            let back = access_token::verify(&again, key, NOW_MS).expect("re-signed token verifies");
+            let back = access_token::split(&again)
+                .and_then(|p| access_token::verify(&p, key, NOW_MS))
+                .expect("re-signed token verifies");
             assert_eq!(back.session_handle, claims.session_handle);
             assert_eq!(back.user_id, claims.user_id);
             assert_eq!(back.rt, claims.rt);
@@ -85,19 +93,38 @@ pub fn access_token(token: &str) -> Outcome {
     }
 }
 
-/// `base64url(header).base64url(payload).HS256(…)` under the fixed signing key: lets a target
-/// reach the claims parser with arbitrary header and payload bytes (a random token never gets
-/// past the signature).
-pub fn sign_parts(header: &[u8], payload: &[u8]) -> String {
-    let message = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
-    let key = EncodingKey::from_secret(SIGNING_SECRET.as_bytes());
-    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256)
+fn encoding_key() -> EncodingKey {
+    EncodingKey::from_secret(SIGNING_SECRET.as_bytes())
+}
+
+fn sign_segments(header_b64: &str, payload: &[u8]) -> String {
+    let message = format!("{header_b64}.{}", URL_SAFE_NO_PAD.encode(payload));
+    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &encoding_key(), Algorithm::HS256)
         .expect("HS256 signing cannot fail");
     format!("{message}.{sig}")
+}
+
+/// `base64url(header).base64url(payload).HS256(…)` under the fixed signing key, for arbitrary
+/// header bytes: reaches the key-id parser with headers that are correctly signed.
+pub fn sign_parts(header: &[u8], payload: &[u8]) -> String {
+    sign_segments(&URL_SAFE_NO_PAD.encode(header), payload)
+}
+
+/// A token with the exact header the fixed key writes and an arbitrary payload, signed: the
+/// only way past the header and signature checks to the claims parser.
+pub fn sign_payload(payload: &[u8]) -> String {
+    static HEADER: OnceLock<String> = OnceLock::new();
+    let header = HEADER.get_or_init(|| {
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = Some(SIGNING_KID.into());
+        let sample = jsonwebtoken::encode(&h, &(), &encoding_key()).expect("header encodes");
+        sample
+            .split('.')
+            .next()
+            .expect("three segments")
+            .to_string()
+    });
+    sign_segments(header, payload)
 }
 
 /// A refresh token as `session::refresh` reads it: `refresh_token::open` with the refresh key.

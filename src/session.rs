@@ -1,6 +1,9 @@
 //! The session protocol (SPEC §3/§4): create, verify, refresh with theft detection, revoke,
 //! session data. Token values and hashes never leave this module in an error message.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde_json::value::RawValue;
 
 use crate::access_token::{self, Claims, SigningKey};
@@ -10,6 +13,7 @@ use crate::engine::Engine;
 use crate::error::{AuthError, Result};
 use crate::keys::{self, Lookup};
 use crate::refresh_token;
+use crate::store::Store;
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
@@ -17,6 +21,9 @@ const MAX_JSON_BYTES: usize = 65_535;
 /// Browsers silently drop a cookie whose name and value exceed 4096 bytes.
 const MAX_COOKIE_BYTES: usize = 4096;
 const ACCESS_COOKIE_NAME: &str = "sAccessToken";
+/// How long a rejected login keeps trying to remove a row it may have left: 60 s.
+const FORGET_ATTEMPTS: u32 = 300;
+const FORGET_RETRY: Duration = Duration::from_millis(200);
 
 pub struct NewSession {
     pub handle: String,
@@ -84,9 +91,9 @@ fn raw_payload(json: Option<&str>) -> Result<Option<Box<RawValue>>> {
     .transpose()
 }
 
-async fn signing_key(e: &Engine, source: &KeySource<'_>) -> Result<std::sync::Arc<SigningKey>> {
+async fn signing_key(e: &Engine, source: &KeySource<'_>) -> Result<Arc<SigningKey>> {
     match source {
-        KeySource::App(secret) => Ok(std::sync::Arc::new(keys::app_key(secret)?)),
+        KeySource::App(secret) => Ok(Arc::new(keys::app_key(secret)?)),
         KeySource::Stored => e.keys.for_signing(&e.store, &e.log).await,
     }
 }
@@ -161,7 +168,8 @@ pub async fn create(
         )));
     }
     let refresh_token_expires = now_ms() + e.config.refresh_token.validity_ms;
-    e.store
+    let inserted = e
+        .store
         .insert_session(
             &handle,
             &user_id,
@@ -170,7 +178,11 @@ pub async fn create(
             refresh_token_expires,
             stored_json(jwt_payload.as_deref()),
         )
-        .await?;
+        .await;
+    if let Err(err) = inserted {
+        forget_later(e.store.clone(), handle);
+        return Err(err);
+    }
     Ok(NewSession {
         handle,
         user_id,
@@ -182,6 +194,19 @@ pub async fn create(
         id_refresh_token: uuid_v4()?,
         anti_csrf_token: anti_csrf,
     })
+}
+
+/// A failed INSERT may still have been committed (the answer lost with the connection):
+/// delete the row once the database answers again, so a rejected login leaves nothing.
+fn forget_later(store: Arc<Store>, handle: String) {
+    napi::bindgen_prelude::spawn(async move {
+        for _ in 0..FORGET_ATTEMPTS {
+            if store.delete_session(&handle).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(FORGET_RETRY).await;
+        }
+    });
 }
 
 /// The checks every access token goes through; `None` from the key lookup means the key
@@ -251,7 +276,15 @@ pub async fn get(
     let claims = match verify_claims(e, token, anti_csrf, &source)? {
         Some(c) => c,
         None => {
-            e.keys.reload(&e.store).await?;
+            if let Err(err) = e.keys.reload(&e.store).await {
+                // Unverified input must not turn into a database error: log it, and treat
+                // the key as unknown.
+                e.log
+                    .error(&format!("reloading the signing keys failed: {err}"));
+                return Err(AuthError::try_refresh(
+                    "access token is signed by an unknown key",
+                ));
+            }
             verify_claims(e, token, anti_csrf, &source)?
                 .ok_or_else(|| AuthError::try_refresh("access token is signed by an unknown key"))?
         }

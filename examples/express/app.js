@@ -141,7 +141,7 @@ function createApp() {
     }
   });
 
-  app.options('/api/*', (req, res) => {
+  app.options(/^\/api\//, (req, res) => {
     SuperTokens.setRelevantHeadersForOptionsAPI(res);
     res.sendStatus(204);
   });
