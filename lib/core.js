@@ -184,6 +184,23 @@ function createNewSessionForCookie(userId, jwtPayload, sessionData) {
   return createSession(userId, jwtPayload, sessionData, true);
 }
 
+/**
+ * Decodes the fast path's `<handle length>:<userId length>:<handle><userId><payload>`
+ * (lengths in UTF-16 code units; see get_session_without_db in src/api.rs).
+ */
+function decodeFastSession(s) {
+  const a = s.indexOf(':');
+  const b = s.indexOf(':', a + 1);
+  const handleEnd = b + 1 + Number(s.slice(0, a));
+  const userIdEnd = handleEnd + Number(s.slice(a + 1, b));
+  const payload = s.slice(userIdEnd);
+  return {
+    handle: s.slice(b + 1, handleEnd),
+    userId: s.slice(handleEnd, userIdEnd),
+    jwtPayload: payload === '' ? undefined : JSON.parse(payload),
+  };
+}
+
 function verifiedResult(v) {
   return {
     session: { handle: v.handle, userId: v.userId, jwtPayload: fromJson(v.jwtPayload) },
@@ -204,16 +221,14 @@ async function getSession(accessToken, antiCsrfToken) {
   }
   if (antiCsrfToken !== null) requireString('antiCsrfToken', antiCsrfToken);
   const key = appKeyGetter === null ? undefined : await appKey();
-  let v;
+  let fast;
   try {
-    v = native.getSessionWithoutDb(accessToken, antiCsrfToken, key);
+    fast = native.getSessionWithoutDb(accessToken, antiCsrfToken, key);
   } catch (e) {
     throw fromNative(e);
   }
-  if (v === null || v === undefined) {
-    v = await call(() => native.getSession(accessToken, antiCsrfToken, key));
-  }
-  return verifiedResult(v);
+  if (fast !== null && fast !== undefined) return { session: decodeFastSession(fast), newAccessToken: undefined };
+  return verifiedResult(await call(() => native.getSession(accessToken, antiCsrfToken, key)));
 }
 
 /**

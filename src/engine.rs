@@ -11,12 +11,14 @@ use crate::error::{AuthError, Result};
 use crate::keys::Keys;
 use crate::logger::Logger;
 use crate::store::Store;
+use crate::token_cache::TokenCache;
 
 pub struct Engine {
     pub config: Config,
     pub store: Arc<Store>,
     pub keys: Keys,
     pub log: Logger,
+    pub verified_tokens: TokenCache,
     cleanup: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -93,6 +95,7 @@ async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
         store,
         keys,
         log,
+        verified_tokens: TokenCache::default(),
         cleanup: Mutex::new(Some(job)),
     }))
 }

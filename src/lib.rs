@@ -17,3 +17,4 @@ mod logger;
 mod refresh_token;
 mod session;
 mod store;
+mod token_cache;

@@ -216,12 +216,22 @@ fn verify_claims(
     token: &str,
     anti_csrf: Option<&str>,
     source: &KeySource<'_>,
-) -> Result<Option<Claims>> {
+) -> Result<Option<Arc<Claims>>> {
     let parts = access_token::split(token)?;
+    let now = now_ms();
     let claims = match source {
-        KeySource::App(secret) => access_token::verify(&parts, &keys::app_key(secret)?, now_ms())?,
+        KeySource::App(secret) => {
+            Arc::new(access_token::verify(&parts, &keys::app_key(secret)?, now)?)
+        }
         KeySource::Stored => match e.keys.lookup(&parts) {
-            Lookup::Found(key) => access_token::verify(&parts, &key, now_ms())?,
+            Lookup::Found(key) => match e.verified_tokens.get(token, &key, now) {
+                Some(claims) => claims,
+                None => {
+                    let claims = Arc::new(access_token::verify(&parts, &key, now)?);
+                    e.verified_tokens.put(token, &key, claims.clone());
+                    claims
+                }
+            },
             Lookup::Reload => return Ok(None),
             Lookup::Unknown => {
                 return Err(AuthError::try_refresh(
@@ -242,27 +252,26 @@ fn verify_claims(
     Ok(Some(claims))
 }
 
-fn verified(claims: Claims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
+fn verified(claims: &Claims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
     VerifiedSession {
-        handle: claims.session_handle,
-        user_id: claims.user_id,
-        jwt_payload: claims.user_payload.map(|p| p.get().to_string()),
+        handle: claims.session_handle.clone(),
+        user_id: claims.user_id.clone(),
+        jwt_payload: claims.user_payload.as_ref().map(|p| p.get().to_string()),
         new_access_token,
     }
 }
 
 /// The no-I/O path: `Ok(None)` when the database is needed (blacklisting, a child token to
-/// promote, or a key id this process has not loaded yet).
+/// promote, or a key id this process has not loaded yet). The claims are shared with the
+/// verified-token cache, so the caller reads them without copying.
 pub fn get_without_db(
     e: &Engine,
     token: &str,
     anti_csrf: Option<&str>,
     source: KeySource<'_>,
-) -> Result<Option<VerifiedSession>> {
+) -> Result<Option<Arc<Claims>>> {
     match verify_claims(e, token, anti_csrf, &source)? {
-        Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => {
-            Ok(Some(verified(c, None)))
-        }
+        Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => Ok(Some(c)),
         _ => Ok(None),
     }
 }
@@ -300,7 +309,7 @@ pub async fn get(
                 "session has been revoked or has expired",
             ));
         }
-        return Ok(verified(claims, None));
+        return Ok(verified(&claims, None));
     };
     // A child token's first use: make its refresh token the parent (one atomic UPDATE).
     let child_hash2 = sha256_hex(&claims.rt);
@@ -346,7 +355,7 @@ pub async fn get(
         },
     )
     .await?;
-    Ok(verified(claims, Some(new_token)))
+    Ok(verified(&claims, Some(new_token)))
 }
 
 pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<NewSession> {

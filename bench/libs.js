@@ -1,0 +1,82 @@
+'use strict';
+/**
+ * The two libraries under test behind one shape, and the one config both get.
+ *
+ * Same settings for both: anti-CSRF on, dynamic signing keys (rotating every 24 h), access
+ * tokens valid 3600 s, refresh tokens 2400 h, a pool of 50 connections, and tables of their own
+ * in the same database (`bench_<lib>_keys`, `bench_<lib>_sessions`).
+ */
+
+const path = require('node:path');
+const { settingsFromEnv } = require('../scripts/mysql.js');
+
+const ROOT = path.join(__dirname, '..');
+const LIBS = ['ours', 'original'];
+
+function tablesFor(lib) {
+  return { signingKey: `bench_${lib}_keys`, refreshTokens: `bench_${lib}_sessions` };
+}
+
+/** The config object, identical for both libraries except the table names. */
+function configFor(lib, { blacklisting }) {
+  const db = settingsFromEnv();
+  return {
+    mysql: {
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      database: db.database,
+      connectionLimit: 50,
+      tables: tablesFor(lib),
+    },
+    tokens: {
+      accessToken: {
+        signingKey: { dynamic: true, updateInterval: 24 },
+        validity: 3600, // seconds, for both
+        blacklisting,
+      },
+      refreshToken: { validity: 2400, renewTokenPath: '/refresh' }, // hours, for both
+      enableAntiCsrf: true,
+    },
+    cookie: { domain: 'localhost', secure: false },
+  };
+}
+
+/**
+ * Loads one library. Returns its framework-free functions under common names and its
+ * Express module. The original calls getSessionData `getSessionInfo`.
+ */
+function load(lib) {
+  if (lib === 'ours') {
+    const api = require(path.join(ROOT, 'index.js'));
+    return {
+      name: lib,
+      init: api.init,
+      createNewSession: api.createNewSession,
+      getSession: api.getSession,
+      refreshSession: api.refreshSession,
+      getSessionData: api.getSessionData,
+      revokeSession: api.revokeSessionUsingSessionHandle,
+      isUnauthorised: (e) => api.Error.isErrorFromAuth(e) && e.errType === api.Error.UNAUTHORISED,
+      express: () => require(path.join(ROOT, 'express.js')),
+    };
+  }
+  if (lib === 'original') {
+    const api = require('supertokens-original');
+    return {
+      name: lib,
+      init: api.init,
+      createNewSession: api.createNewSession,
+      getSession: api.getSession,
+      refreshSession: api.refreshSession,
+      getSessionData: api.getSessionInfo,
+      revokeSession: api.revokeSessionUsingSessionHandle,
+      isUnauthorised: (e) => api.Error.isErrorFromAuth(e) && e.errType === api.Error.UNAUTHORISED,
+      express: () => require('supertokens-original/express'),
+    };
+  }
+  throw new Error(`unknown library ${lib}`);
+}
+
+module.exports = { LIBS, configFor, tablesFor, load, ROOT };

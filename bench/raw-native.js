@@ -1,0 +1,30 @@
+'use strict';
+/**
+ * The raw-MySQL ceiling through mysql_async, using the addon's own pool (so it must run in a
+ * process where our library's `init` resolved with the raw tables, which worker.js does).
+ *
+ * Uses the addon's bench hooks (src/api.rs), which run the package's own prepared INSERT and
+ * point SELECT without any protocol work:
+ *   benchRawInsert(sessionHandle, userId, refreshTokenHash2, sessionInfo, expiresAt, jwtPayload): Promise<number>
+ *   benchRawSelect(sessionHandle): Promise<string | null>
+ */
+
+const path = require('node:path');
+
+const label = 'mysql_async, native';
+
+async function open() {
+  process.env.SUPERTOKENS_TEST_HOOKS = '1'; // the hooks refuse to run without it
+  const native = require(path.join(__dirname, '..', 'native.js'));
+  if (typeof native.benchRawInsert !== 'function' || typeof native.benchRawSelect !== 'function') {
+    throw new Error('the addon does not export benchRawInsert/benchRawSelect; use raw-node-mysql.js');
+  }
+  return {
+    label,
+    insert: (r) => native.benchRawInsert(r.sessionHandle, r.userId, r.refreshTokenHash2, r.sessionInfo, r.expiresAt, r.jwtPayload),
+    select: (sessionHandle) => native.benchRawSelect(sessionHandle),
+    close: async () => {},
+  };
+}
+
+module.exports = { open, label };
