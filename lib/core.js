@@ -130,9 +130,17 @@ async function init(config) {
   } catch (e) {
     throw generalError(`config: could not be read (${e.message})`);
   }
-  // Set before the native init so its key-creation messages reach the app's logger.
+  // Set before the native init so its key-creation messages reach the app's logger; put
+  // back if this init fails (e.g. a second init must not replace the running one's logger).
+  const previousLoggers = loggers;
   loggers = { info: at(config, 'logging', 'info'), error: at(config, 'logging', 'error') };
-  const result = await call(() => native.init(json, (line) => log(line.level, line.message)));
+  let result;
+  try {
+    result = await call(() => native.init(json, (line) => log(line.level, line.message)));
+  } catch (e) {
+    loggers = previousLoggers;
+    throw e;
+  }
   const get = at(config, 'tokens', 'accessToken', 'signingKey', 'get');
   appKeyGetter = result.appKey ? get : null;
   settings = result;

@@ -39,8 +39,6 @@ pub struct Settings {
     pub anti_csrf: bool,
     /// The app supplies the signing key (`signingKey.get`).
     pub app_key: bool,
-    pub log_info: bool,
-    pub log_error: bool,
 }
 
 /// Validates the config (functions marked, see config::FUNCTION_MARK), creates tables and
@@ -62,8 +60,6 @@ pub async fn init(
         refresh_token_path: c.refresh_token.path.clone(),
         anti_csrf: c.anti_csrf,
         app_key: c.access_token.app_key,
-        log_info: c.logging.info,
-        log_error: c.logging.error,
     })
 }
 
