@@ -28,14 +28,19 @@ function requireRequest(req) {
   }
 }
 
+/** Clears the auth cookies when `e` is a package error of one of the `clearOn` types. */
+function clearCookiesOn(clearOn, e, res) {
+  if (isErrorFromAuth(e) && clearOn.includes(e.errType)) {
+    cookies.clearTokens(res, core.getSettings());
+  }
+}
+
 /** Runs `fn`; on an error of one of `clearOn`'s types, clears the auth cookies first. */
 async function clearingCookiesOn(clearOn, res, fn) {
   try {
     return await fn();
   } catch (e) {
-    if (isErrorFromAuth(e) && clearOn.includes(e.errType)) {
-      cookies.clearTokens(res, core.getSettings());
-    }
+    clearCookiesOn(clearOn, e, res);
     throw e;
   }
 }
@@ -133,7 +138,8 @@ async function getSession(req, res, enableCsrfProtection) {
   if (typeof enableCsrfProtection !== 'boolean') {
     throw generalError('enableCsrfProtection must be a boolean');
   }
-  return clearingCookiesOn([UNAUTHORISED], res, async () => {
+  // Inline try/catch rather than clearingCookiesOn: this is every request's path.
+  try {
     if (cookies.readCookie(req, cookies.ID_REFRESH_TOKEN) === undefined) {
       throw authError(UNAUTHORISED, 'no sIdRefreshToken cookie: the session does not exist');
     }
@@ -145,7 +151,10 @@ async function getSession(req, res, enableCsrfProtection) {
     const r = await core.getSession(accessToken, antiCsrf);
     if (r.newAccessToken !== undefined) cookies.attachAccessToken(res, s, r.newAccessToken);
     return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
-  });
+  } catch (e) {
+    clearCookiesOn([UNAUTHORISED], e, res);
+    throw e;
+  }
 }
 
 /**
