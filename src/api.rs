@@ -256,7 +256,7 @@ fn test_hooks_enabled() -> Result<()> {
 }
 
 /// Test hook: moves this process's clock by `offsetMs` (expiry and rotation tests).
-#[napi]
+#[napi(catch_unwind)]
 pub fn test_set_clock_offset(offset_ms: i64) -> Result<()> {
     test_hooks_enabled()?;
     crate::clock::set_offset_ms(offset_ms);
@@ -264,7 +264,7 @@ pub fn test_set_clock_offset(offset_ms: i64) -> Result<()> {
 }
 
 /// Test hook: statements sent to MySQL by this process since init.
-#[napi]
+#[napi(catch_unwind)]
 pub fn test_query_count() -> Result<i64> {
     test_hooks_enabled()?;
     Ok(engine()?.store.query_count() as i64)

@@ -234,9 +234,13 @@ pub fn validate_cron(field: &str, expr: &str) -> Result<()> {
             "a cron expression with 6 fields (second minute hour day month weekday)",
         ));
     }
-    cron::Schedule::from_str(expr)
-        .map(|_| ())
-        .map_err(|e| invalid(field, &format!("a valid cron expression ({e})")))
+    let schedule = cron::Schedule::from_str(expr)
+        .map_err(|e| invalid(field, &format!("a valid cron expression ({e})")))?;
+    // e.g. "0 0 0 31 2 *" parses but never fires: the job would silently never run.
+    if schedule.upcoming(chrono::Utc).next().is_none() {
+        return Err(invalid(field, "a cron expression that fires at some time"));
+    }
+    Ok(())
 }
 
 fn ssl(mysql: &Section) -> Result<Option<SslConfig>> {
@@ -587,5 +591,9 @@ mod tests {
         assert!(validate_cron("f", "*/5 * * * * *").is_ok());
         assert!(validate_cron("f", "0 0 * * *").is_err());
         assert!(validate_cron("f", "0 0 0 32 * *").is_err());
+        assert!(
+            validate_cron("f", "0 0 0 31 2 *").is_err(),
+            "February 31st never comes"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! a wrong error code is a crash the fuzzer reports just like a panic.
 
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -15,8 +15,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::access_token::{self, SigningKey};
+use crate::access_token::{self, Claims, SigningKey};
 use crate::crypto::Sealer;
+use crate::token_cache::TokenCache;
 use crate::{config, refresh_token};
 
 /// The HMAC secret of the fixed signing key (as if read from the key table).
@@ -28,9 +29,16 @@ pub const REFRESH_KEY: &str = "fuzz-refresh-key";
 /// "Now" for expiry checks: fixed, so a run is reproducible.
 pub const NOW_MS: u64 = 1_700_000_000_000;
 
-fn signing_key() -> &'static SigningKey {
-    static K: OnceLock<SigningKey> = OnceLock::new();
-    K.get_or_init(|| SigningKey::new(SIGNING_KID.into(), 1, SIGNING_SECRET))
+fn signing_key() -> &'static Arc<SigningKey> {
+    static K: OnceLock<Arc<SigningKey>> = OnceLock::new();
+    K.get_or_init(|| Arc::new(SigningKey::new(SIGNING_KID.into(), 1, SIGNING_SECRET)))
+}
+
+/// One cache for the whole run, like the engine's: inputs that verified stay in it (up to its
+/// capacity), so later inputs are checked against it.
+fn token_cache() -> &'static TokenCache {
+    static C: OnceLock<TokenCache> = OnceLock::new();
+    C.get_or_init(TokenCache::default)
 }
 
 fn sealer() -> &'static Sealer {
@@ -50,18 +58,40 @@ fn payload_text(p: &Option<Box<RawValue>>) -> Option<&str> {
     p.as_deref().map(RawValue::get)
 }
 
+fn same_claims(a: &Claims, b: &Claims) -> bool {
+    a.session_handle == b.session_handle
+        && a.user_id == b.user_id
+        && a.rt == b.rt
+        && a.prt == b.prt
+        && a.anti_csrf_token == b.anti_csrf_token
+        && a.expiry_time == b.expiry_time
+        && payload_text(&a.user_payload) == payload_text(&b.user_payload)
+}
+
 /// An access token as `session::verify_claims` reads it with a stored key: `split` (length
 /// and segments), the key lookup's parse of the header's key id (`keys::lookup` parses it for
-/// any header the cached keys did not write; here always, to fuzz it), then header, signature
-/// and expiry. Every rejection must be TRY_REFRESH_TOKEN (3000). An accepted token's claims
-/// must survive being signed again.
+/// any header the cached keys did not write; here always, to fuzz it), the verified-token
+/// cache, then header, signature and expiry. Every rejection must be TRY_REFRESH_TOKEN
+/// (3000). The cache must never return claims for a token that does not verify, nor other
+/// claims than verification gives. An accepted token's claims must survive being signed again.
 pub fn access_token(token: &str) -> Outcome {
     let key = signing_key();
     let result = access_token::split(token).and_then(|parts| {
         if let Err(e) = access_token::kid(&parts) {
             assert_eq!(e.code(), 3000, "key-id rejection of the wrong kind: {e}");
         }
-        access_token::verify(&parts, key, NOW_MS)
+        let cached = token_cache().get(token, key, NOW_MS);
+        let fresh = access_token::verify(&parts, key, NOW_MS);
+        match (&cached, &fresh) {
+            (Some(c), Ok(f)) => assert!(same_claims(c, f), "token cache returned other claims"),
+            (Some(_), Err(e)) => panic!("token cache accepted a token that does not verify: {e}"),
+            _ => {}
+        }
+        if fresh.is_ok() {
+            let copy = access_token::verify(&parts, key, NOW_MS).expect("verifies twice");
+            token_cache().put(token, key, Arc::new(copy));
+        }
+        fresh
     });
     match result {
         Ok(claims) => {
@@ -70,15 +100,9 @@ pub fn access_token(token: &str) -> Outcome {
             let back = access_token::split(&again)
                 .and_then(|p| access_token::verify(&p, key, NOW_MS))
                 .expect("re-signed token verifies");
-            assert_eq!(back.session_handle, claims.session_handle);
-            assert_eq!(back.user_id, claims.user_id);
-            assert_eq!(back.rt, claims.rt);
-            assert_eq!(back.prt, claims.prt);
-            assert_eq!(back.anti_csrf_token, claims.anti_csrf_token);
-            assert_eq!(back.expiry_time, claims.expiry_time);
-            assert_eq!(
-                payload_text(&back.user_payload),
-                payload_text(&claims.user_payload)
+            assert!(
+                same_claims(&back, &claims),
+                "claims changed through sign and verify"
             );
             Outcome::Accepted
         }
