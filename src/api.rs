@@ -7,6 +7,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::access_token::Claims;
+use crate::ascii_arg::Latin1Arg;
 use crate::engine::{self, engine};
 use crate::error::AuthError;
 use crate::logger::{LogFunction, Logger};
@@ -154,8 +155,8 @@ impl From<VerifiedSession> for Verified {
 /// re-encode them): valid ones are ASCII, and anything not valid UTF-8 is refused.
 #[napi(catch_unwind)]
 pub fn get_session_without_db(
-    #[napi(ts_arg_type = "string")] access_token: Latin1String,
-    #[napi(ts_arg_type = "string | null")] anti_csrf: Option<Latin1String>,
+    #[napi(ts_arg_type = "string")] access_token: Latin1Arg,
+    #[napi(ts_arg_type = "string | null")] anti_csrf: Option<Latin1Arg>,
     app_key: Option<String>,
 ) -> Result<Option<String>> {
     let e = engine()?;

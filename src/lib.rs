@@ -4,6 +4,7 @@
 
 mod access_token;
 mod api;
+mod ascii_arg;
 mod cleanup;
 mod clock;
 mod config;
