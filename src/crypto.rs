@@ -52,7 +52,8 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn unhex(s: &str) -> Option<[u8; 32]> {
+/// Raw 32 bytes of a sha256 hex string (keeps refresh tokens short); `hex` reverses it.
+pub fn hash_to_bytes(s: &str) -> Option<[u8; 32]> {
     let bytes = s.as_bytes();
     if bytes.len() != 64 {
         return None;
@@ -118,11 +119,6 @@ impl Sealer {
         let (nonce, sealed) = raw.split_at(NONCE_LEN);
         self.0.decrypt(Nonce::from_slice(nonce), sealed).ok()
     }
-}
-
-/// Raw 32 bytes of a sha256 hex string (to keep refresh tokens short), and back.
-pub fn hash_to_bytes(h: &str) -> Option<[u8; 32]> {
-    unhex(h)
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ struct Sql {
     replace_current_key: String,
     upsert_key: String,
     insert_session: String,
-    session_exists: String,
+    session_alive: String,
     select_session: String,
     promote: String,
     delete_session: String,
@@ -88,7 +88,7 @@ impl Sql {
                 "INSERT INTO {sessions} (session_handle, user_id, refresh_token_hash_2, \
                  session_info, expires_at, jwt_user_payload) VALUES (?, ?, ?, ?, ?, ?)"
             ),
-            session_exists: format!(
+            session_alive: format!(
                 "SELECT 1 FROM {sessions} WHERE session_handle = ? AND expires_at > ?"
             ),
             select_session: format!(
@@ -299,9 +299,7 @@ impl Store {
     pub async fn session_alive(&self, handle: &str, now: u64) -> Result<bool> {
         self.run(1, async {
             let mut c = self.pool.get_conn().await?;
-            let row: Option<u8> = c
-                .exec_first(&self.sql.session_exists, (handle, now))
-                .await?;
+            let row: Option<u8> = c.exec_first(&self.sql.session_alive, (handle, now)).await?;
             Ok(row.is_some())
         })
         .await
