@@ -144,6 +144,57 @@ describe('framework-free API (package root)', () => {
         await h.rejectsWith(ST.getSession('garbage', null), TRY_REFRESH_TOKEN);
       });
 
+      describe('the same token verified again (decoded once, copied per call)', () => {
+        const odd = JSON.parse('{"__proto__":{"x":1},"1":"one","a":[1,[2,{"b":null}]],"s":"é ☃ 😀","n":-0.5}');
+        for (const [name, payload] of [
+          ['an object with an own "__proto__" key, nesting and non-ASCII text', odd],
+          ['a payload longer than the kept size (parsed every time)', { long: 'x'.repeat(600), list: [1, 2, 3] }],
+          ['an array', [{ a: 1 }, [2]]],
+          ['a string', 'just text'],
+          ['undefined', undefined],
+        ]) {
+          it(`${name}: every call returns an equal, separate copy`, async () => {
+            const r = await ST.createNewSession('ünïcode-user 😀', payload);
+            const calls = [];
+            for (let i = 0; i < 3; i++) calls.push((await ST.getSession(r.accessToken.value, r.antiCsrfToken)).session);
+            for (const s of calls) {
+              assert.deepStrictEqual(s, { handle: r.session.handle, userId: 'ünïcode-user 😀', jwtPayload: payload });
+            }
+            if (payload !== null && typeof payload === 'object') {
+              assert.notEqual(calls[1].jwtPayload, calls[2].jwtPayload, 'a fresh object per call');
+              // The app may change its copy; the next call must not see it.
+              calls[1].jwtPayload.added = true;
+              const inner = Array.isArray(payload) ? calls[1].jwtPayload[0] : calls[1].jwtPayload.list ?? calls[1].jwtPayload.a;
+              inner.push ? inner.push('changed') : (inner.changed = true);
+              const again = (await ST.getSession(r.accessToken.value, r.antiCsrfToken)).session;
+              assert.deepStrictEqual(again.jwtPayload, payload);
+            }
+          });
+        }
+
+        it('"__proto__" stays an own property and the prototype stays Object.prototype', async () => {
+          const r = await ST.createNewSession('proto-user', odd);
+          for (let i = 0; i < 2; i++) {
+            const p = (await ST.getSession(r.accessToken.value, null)).session.jwtPayload;
+            assert.equal(Object.getPrototypeOf(p), Object.prototype);
+            assert.ok(Object.hasOwn(p, '__proto__'));
+            assert.equal(p.x, undefined);
+            assert.deepStrictEqual(Object.keys(p), ['1', '__proto__', 'a', 's', 'n']);
+          }
+        });
+
+        it('interleaved sessions each get their own user and payload', async () => {
+          const made = [];
+          for (let i = 0; i < 20; i++) made.push(await ST.createNewSession(`mix-${i}`, { i }));
+          for (let round = 0; round < 3; round++) {
+            for (let i = 0; i < made.length; i++) {
+              const s = (await ST.getSession(made[i].accessToken.value, made[i].antiCsrfToken)).session;
+              assert.deepStrictEqual(s, { handle: made[i].session.handle, userId: `mix-${i}`, jwtPayload: { i } });
+            }
+          }
+        });
+      });
+
       it('a refreshed (child) token returns newAccessToken once, then undefined', async () => {
         const r = await ST.createNewSession('child-user', { c: true });
         const rr = await ST.refreshSession(r.refreshToken.value);

@@ -5,14 +5,18 @@
  * fixed number of operations. An operation that throws (or whose result fails verification,
  * which the op itself turns into a throw) counts as an error, never as a completed operation.
  *
- * The deadline is checked before every operation rather than with a timer: an operation that
- * resolves without touching the event loop (a cached, synchronous fast path) would otherwise
- * never let the timer fire.
+ * The deadline is checked on the clock rather than with a timer: an operation that resolves
+ * without touching the event loop (a cached, synchronous fast path) would otherwise never let
+ * the timer fire. Reading the clock is checked every CLOCK_EVERY operations, not before each
+ * one: profiled, a clock read per operation was 4 % of a cached getSession (so it shrank the
+ * measured ratio); the run overshoots by at most CLOCK_EVERY operations, and the rate is
+ * computed from the time actually elapsed.
  */
 
 const { performance } = require('node:perf_hooks');
 
 const MAX_ERROR_SAMPLES = 5;
+const CLOCK_EVERY = 16;
 
 function describe(e) {
   if (e === null || e === undefined) return String(e);
@@ -42,9 +46,13 @@ async function run(plan, op) {
   const deadline = byCount ? Infinity : start + plan.durationMs;
   const call = typeof op === 'function' ? op : op.call;
   const verify = typeof op === 'function' ? null : op.verify;
+  let timeUp = false;
+  const done = byCount
+    ? () => next >= plan.count
+    : () => timeUp || (next % CLOCK_EVERY === 0 && (timeUp = performance.now() >= deadline));
   async function lane() {
     for (;;) {
-      if (byCount ? next >= plan.count : performance.now() >= deadline) return;
+      if (done()) return;
       const i = next++;
       try {
         const result = await call(i);

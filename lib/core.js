@@ -6,6 +6,7 @@
 
 const native = require('../native.js');
 const { generalError, fromNative, setGeneralErrorListener } = require('./errors.js');
+const { decodeFastSession } = require('./fast-session.js');
 
 // Must equal config::FUNCTION_MARK in Rust: how a function is marked in the config JSON.
 const FUNCTION_MARK = '\u0000function';
@@ -190,23 +191,6 @@ function createNewSession(userId, jwtPayload, sessionData) {
  */
 function createNewSessionForCookie(userId, jwtPayload, sessionData) {
   return createSession(userId, jwtPayload, sessionData, true);
-}
-
-/**
- * Decodes the fast path's `<handle length>:<userId length>:<handle><userId><payload>`
- * (lengths in UTF-16 code units; see get_session_without_db in src/api.rs).
- */
-function decodeFastSession(s) {
-  const a = s.indexOf(':');
-  const b = s.indexOf(':', a + 1);
-  const handleEnd = b + 1 + Number(s.slice(0, a));
-  const userIdEnd = handleEnd + Number(s.slice(a + 1, b));
-  const payload = s.slice(userIdEnd);
-  return {
-    handle: s.slice(b + 1, handleEnd),
-    userId: s.slice(handleEnd, userIdEnd),
-    jwtPayload: payload === '' ? undefined : JSON.parse(payload),
-  };
 }
 
 function verifiedResult(v) {

@@ -59,10 +59,10 @@ impl SigningKey {
 
 /// The three segments of a compact JWT.
 pub struct Parts<'a> {
-    token: &'a str,
+    pub token: &'a str,
     pub header: &'a str,
     payload: &'a str,
-    signature: &'a str,
+    pub signature: &'a str,
     signed: &'a str,
 }
 
@@ -105,6 +105,10 @@ pub struct Claims {
         deserialize_with = "present_raw"
     )]
     pub user_payload: Option<Box<RawValue>>,
+    /// Not part of the token: the process-unique number `TokenCache::put` gives a cached
+    /// verification (0: not cached), so the JS layer can parse each payload only once.
+    #[serde(skip)]
+    pub serial: u64,
 }
 
 fn present_raw<'de, D: Deserializer<'de>>(
@@ -162,6 +166,7 @@ mod tests {
             anti_csrf_token: Some("csrf".into()),
             expiry_time: expiry,
             user_payload: payload.map(|p| RawValue::from_string(p.into()).unwrap()),
+            serial: 0,
         }
     }
 
@@ -246,6 +251,7 @@ mod timing {
                 )
                 .unwrap(),
             ),
+            serial: 0,
         };
         let t = sign(&key, &claims).unwrap();
         let n = 200_000;

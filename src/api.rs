@@ -6,10 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::access_token::Claims;
-use crate::ascii_arg::Latin1Arg;
 use crate::engine::{self, engine};
-use crate::error::AuthError;
 use crate::logger::{LogFunction, Logger};
 use crate::session::{self, KeySource, NewSession, VerifiedSession};
 
@@ -17,14 +14,6 @@ fn key_source(app_key: &Option<String>) -> KeySource<'_> {
     match app_key {
         Some(k) => KeySource::App(k),
         None => KeySource::Stored,
-    }
-}
-
-fn utf16_len(s: &str) -> usize {
-    if s.is_ascii() {
-        s.len()
-    } else {
-        s.encode_utf16().count()
     }
 }
 
@@ -142,57 +131,6 @@ impl From<VerifiedSession> for Verified {
             new_access_token_expires: expires.map(|t| t as i64),
         }
     }
-}
-
-/// The synchronous fast path: no database, no thread hop. `antiCsrf` null skips the CSRF
-/// check. `null` means the database is needed: call getSession.
-///
-/// The result is one string, `<handle length>:<userId length>:<handle><userId><payload JSON>`
-/// (lengths in UTF-16 code units, as JS counts; payload empty when undefined): profiled, one
-/// string crosses the boundary in a tenth of the instructions of a three-element array or
-/// an object. `lib/core.js` decodes it.
-/// The token and anti-CSRF header cross as Latin-1 (a copy, where UTF-8 would scan and
-/// re-encode them): valid ones are ASCII, and anything not valid UTF-8 is refused.
-#[napi(catch_unwind)]
-pub fn get_session_without_db(
-    #[napi(ts_arg_type = "string")] access_token: Latin1Arg,
-    #[napi(ts_arg_type = "string | null")] anti_csrf: Option<Latin1Arg>,
-    app_key: Option<String>,
-) -> Result<Option<String>> {
-    let e = engine()?;
-    let access_token = std::str::from_utf8(&access_token)
-        .map_err(|_| AuthError::try_refresh("access token is malformed"))?;
-    let anti_csrf = match &anti_csrf {
-        Some(bytes) => Some(
-            std::str::from_utf8(bytes)
-                .map_err(|_| AuthError::try_refresh("anti-csrf check failed"))?,
-        ),
-        None => None,
-    };
-    let claims = session::get_without_db(&e, access_token, anti_csrf, key_source(&app_key))?;
-    Ok(claims.map(|c| encode_fast_session(&c)))
-}
-
-/// `<handle length>:<userId length>:<handle><userId><payload JSON>` (see above).
-fn encode_fast_session(c: &Claims) -> String {
-    let payload = c.user_payload.as_deref().map_or("", |p| p.get());
-    let mut out =
-        String::with_capacity(12 + c.session_handle.len() + c.user_id.len() + payload.len());
-    push_decimal(&mut out, utf16_len(&c.session_handle));
-    out.push(':');
-    push_decimal(&mut out, utf16_len(&c.user_id));
-    out.push(':');
-    out.push_str(&c.session_handle);
-    out.push_str(&c.user_id);
-    out.push_str(payload);
-    out
-}
-
-fn push_decimal(out: &mut String, n: usize) {
-    if n >= 10 {
-        push_decimal(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[napi]

@@ -80,7 +80,7 @@ pub fn access_token(token: &str) -> Outcome {
         if let Err(e) = access_token::kid(&parts) {
             assert_eq!(e.code(), 3000, "key-id rejection of the wrong kind: {e}");
         }
-        let cached = token_cache().get(token, key, NOW_MS);
+        let cached = token_cache().get(&parts, key, NOW_MS);
         let fresh = access_token::verify(&parts, key, NOW_MS);
         match (&cached, &fresh) {
             (Some(c), Ok(f)) => assert!(same_claims(c, f), "token cache returned other claims"),
@@ -89,7 +89,7 @@ pub fn access_token(token: &str) -> Outcome {
         }
         if fresh.is_ok() {
             let copy = access_token::verify(&parts, key, NOW_MS).expect("verifies twice");
-            token_cache().put(token, key, Arc::new(copy));
+            token_cache().put(&parts, key, copy);
         }
         fresh
     });

@@ -13,6 +13,7 @@ mod engine;
 mod error;
 #[cfg(fuzzing)]
 pub mod fuzz_api;
+mod hot_path;
 mod keys;
 mod logger;
 mod refresh_token;

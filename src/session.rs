@@ -123,6 +123,7 @@ async fn mint_access_token(
         anti_csrf_token: t.anti_csrf,
         expiry_time: expiry,
         user_payload: raw_payload(t.payload)?,
+        serial: 0,
     };
     Ok((access_token::sign(&key, &claims)?, expiry))
 }
@@ -224,12 +225,11 @@ fn verify_claims(
             Arc::new(access_token::verify(&parts, &keys::app_key(secret)?, now)?)
         }
         KeySource::Stored => match e.keys.lookup(&parts) {
-            Lookup::Found(key) => match e.verified_tokens.get(token, &key, now) {
+            Lookup::Found(key) => match e.verified_tokens.get(&parts, &key, now) {
                 Some(claims) => claims,
                 None => {
-                    let claims = Arc::new(access_token::verify(&parts, &key, now)?);
-                    e.verified_tokens.put(token, &key, claims.clone());
-                    claims
+                    let claims = access_token::verify(&parts, &key, now)?;
+                    e.verified_tokens.put(&parts, &key, claims)
                 }
             },
             Lookup::Reload => return Ok(None),

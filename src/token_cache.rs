@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::access_token::{Claims, SigningKey};
+use crate::access_token::{Claims, Parts, SigningKey};
 
 /// Bounds memory (~1 KB an entry): when full, the cache starts over.
 const CAPACITY: usize = 10_000;
@@ -17,6 +18,8 @@ struct Entry {
     key: Arc<SigningKey>,
     claims: Arc<Claims>,
 }
+
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
 /// Keys are signature segments, already uniformly spread (a MAC), so their first bytes
 /// serve as the hash; only verified tokens are inserted, so nobody can choose collisions.
@@ -41,30 +44,32 @@ pub struct TokenCache {
     entries: Mutex<HashMap<Box<str>, Entry, BuildHasherDefault<PrefixHasher>>>,
 }
 
-fn signature(token: &str) -> &str {
-    token.rsplit_once('.').map_or(token, |(_, s)| s)
-}
-
 impl TokenCache {
-    pub fn get(&self, token: &str, key: &Arc<SigningKey>, now_ms: u64) -> Option<Arc<Claims>> {
+    pub fn get(&self, token: &Parts, key: &Arc<SigningKey>, now_ms: u64) -> Option<Arc<Claims>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let e = entries.get(signature(token))?;
-        let valid = &*e.token == token && Arc::ptr_eq(&e.key, key) && e.claims.expiry_time > now_ms;
+        let e = entries.get(token.signature)?;
+        let valid =
+            &*e.token == token.token && Arc::ptr_eq(&e.key, key) && e.claims.expiry_time > now_ms;
         valid.then(|| e.claims.clone())
     }
 
-    pub fn put(&self, token: &str, key: &Arc<SigningKey>, claims: Arc<Claims>) {
+    /// Caches a verification under the next serial (see `Claims::serial`) and returns it.
+    pub fn put(&self, token: &Parts, key: &Arc<SigningKey>, mut claims: Claims) -> Arc<Claims> {
+        // Never reused within the process (u64), so a serial always means the same payload.
+        claims.serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
+        let claims = Arc::new(claims);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= CAPACITY {
             entries.clear();
         }
         entries.insert(
-            signature(token).into(),
+            token.signature.into(),
             Entry {
-                token: token.into(),
+                token: token.token.into(),
                 key: key.clone(),
-                claims,
+                claims: claims.clone(),
             },
         );
+        claims
     }
 }

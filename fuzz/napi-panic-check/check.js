@@ -40,7 +40,7 @@ if (process.argv[2] === 'child') {
 fs.copyFileSync(so, node);
 let abortsWhereExpected = true;
 let failures = 0;
-for (const fn of ['syncCatchUnwind', 'asyncFn', 'syncPlain']) {
+for (const fn of ['syncCatchUnwind', 'rawCallback', 'asyncFn', 'syncPlain']) {
   for (const kind of ['ok', 'str', 'string', 'index', 'unwrap']) {
     const r = spawnSync(process.execPath, [__filename, 'child', fn, kind], { encoding: 'utf8', timeout: 20000 });
     const out = r.stdout.trim().split('\n').pop() || '';
@@ -55,7 +55,7 @@ for (const fn of ['syncCatchUnwind', 'asyncFn', 'syncPlain']) {
 }
 console.log(
   failures === 0
-    ? 'catch_unwind sync and async: every panic became a JS error / rejection, GENERAL_ERROR after fromNative'
+    ? 'catch_unwind sync, hand-registered callback and async: every panic became a JS error / rejection, GENERAL_ERROR after fromNative'
     : `${failures} case(s) did not become a GENERAL_ERROR`,
 );
 console.log(`plain #[napi] sync: ${abortsWhereExpected ? 'a panic aborts the process' : 'a panic did not abort'}`);

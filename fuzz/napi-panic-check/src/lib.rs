@@ -1,10 +1,14 @@
-//! Three ways a Rust panic can meet the N-API boundary, each shaped like an addon export:
-//! the addon's `#[napi(catch_unwind)]` sync function, a plain `#[napi]` sync function, and a
+//! Four ways a Rust panic can meet the N-API boundary, each shaped like an addon export:
+//! a `#[napi(catch_unwind)]` sync function, a hand-registered `napi_callback` wrapped exactly
+//! as `src/hot_path.rs` wraps `getSessionWithoutDb`, a plain `#[napi]` sync function, and a
 //! `#[napi]` async function. `kind` picks the panic payload: "str" (`panic!("literal")`, a
 //! `&'static str`), "string" (`panic!("{}", x)`, a `String`), "index" (out-of-bounds index),
 //! "unwrap" (`Option::unwrap` on None); anything else returns normally.
 
+use std::ptr;
+
 use napi::bindgen_prelude::*;
+use napi::{check_status, sys, JsError, JsValue};
 use napi_derive::napi;
 
 fn maybe_panic(kind: &str) -> String {
@@ -21,7 +25,7 @@ fn maybe_panic(kind: &str) -> String {
     }
 }
 
-/// Like `getSessionWithoutDb`.
+/// The `#[napi(catch_unwind)]` shape.
 #[napi(catch_unwind)]
 pub fn sync_catch_unwind(kind: String) -> Result<String> {
     Ok(maybe_panic(&kind))
@@ -43,4 +47,54 @@ pub async fn async_fn(kind: String) -> Result<String> {
 async fn tokio_yield() {
     // cross an await point so the panic happens on a later poll, as after a database query
     napi::tokio::task::yield_now().await;
+}
+
+/// Registers `rawCallback(kind)` by hand, as `src/hot_path.rs` registers `getSessionWithoutDb`.
+#[napi(module_exports)]
+pub fn register_raw(exports: Object, env: Env) -> Result<()> {
+    let mut function = ptr::null_mut();
+    unsafe {
+        check_status!(sys::napi_create_function(
+            env.raw(),
+            c"rawCallback".as_ptr(),
+            11,
+            Some(raw_callback),
+            ptr::null_mut(),
+            &mut function,
+        ))?;
+        check_status!(sys::napi_set_named_property(
+            env.raw(),
+            exports.raw(),
+            c"rawCallback".as_ptr(),
+            function,
+        ))
+    }
+}
+
+/// The same panic and error handling as `hot_path::get_session_without_db`.
+unsafe extern "C" fn raw_callback(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let outcome = std::panic::catch_unwind(|| unsafe { raw_call(env, info) })
+        .unwrap_or_else(|p| Err(napi::bindgen_prelude::panic_to_error(p)));
+    outcome.unwrap_or_else(|e| {
+        unsafe { JsError::from(e).throw_into(env) };
+        ptr::null_mut()
+    })
+}
+
+unsafe fn raw_call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
+    let mut argc = 1;
+    let mut argv = [ptr::null_mut(); 1];
+    check_status!(sys::napi_get_cb_info(
+        env,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        ptr::null_mut(),
+        ptr::null_mut()
+    ))?;
+    let kind = String::from_napi_value(env, argv[0])?;
+    ToNapiValue::to_napi_value(env, maybe_panic(&kind))
 }
