@@ -336,6 +336,19 @@ describe('revocation and session data (Express)', () => {
       await h.rejectsWith(ST.updateSessionData(revoked, 1), UNAUTHORISED);
       assert.equal(await rowExists(revoked), false, 'updateSessionData never creates a row');
     });
+
+    // MySQL's PAD SPACE collations ignore trailing spaces: "<handle> " must still not match.
+    it('a handle with trailing spaces is a different handle (revoke, get, update)', async () => {
+      const [handle] = await createSessions('pad-space', 1);
+      await ST.updateSessionData(handle, { kept: true });
+      for (const padded of [`${handle} `, `${handle}   `]) {
+        assert.equal(await ST.revokeSessionUsingSessionHandle(padded), false);
+        await h.rejectsWith(ST.getSessionData(padded), UNAUTHORISED);
+        await h.rejectsWith(ST.updateSessionData(padded, { kept: false }), UNAUTHORISED);
+      }
+      assert.equal(await rowExists(handle), true);
+      assert.deepEqual(await ST.getSessionData(handle), { kept: true });
+    });
   });
 
   describe('session data via Session', () => {

@@ -214,7 +214,7 @@ async function main() {
     const sequence = [
       { key: 'create', what: 'createNewSession', on: W, op: 'create', ceiling: rawCeiling('rawInsert', 'rawInsert', 'raw INSERT (ceiling)') },
       { key: 'getParent', what: 'getSession parent (no DB)', on: W, op: 'getSessionParent' },
-      { key: 'getBlacklist', what: 'getSession blacklisting', on: BL, op: 'getSessionParent' },
+      { key: 'getBlacklist', what: 'getSession blacklisting', on: BL, op: 'getSessionParent', ceiling: rawCeiling('rawSelectBl', 'rawSelect', 'raw point SELECT (ceiling, blacklisting pair)') },
       { key: 'getData', what: 'getSessionData', on: W, op: 'getSessionData', ceiling: rawCeiling('rawSelect', 'rawSelect', 'raw point SELECT (ceiling)') },
       { key: 'refresh', what: 'refreshSession', on: W, op: 'refresh', chain: true },
       { key: 'getChild', what: 'getSession child (promotion)', on: W, op: 'getSessionChild', chain: true },
@@ -294,7 +294,7 @@ async function main() {
     const defs = [
       { label: 'createNewSession', ours: pr('create', 'ours'), original: pr('create', 'original'), ceiling: rawInsert, ceilingName: 'raw INSERT', minRatio: 3, minCeiling: 0.7 },
       { label: 'getSession, parent token (no DB)', ours: pr('getParent', 'ours'), original: pr('getParent', 'original'), minRatio: 10 },
-      { label: 'getSession, blacklisting on', ours: pr('getBlacklist', 'ours'), original: pr('getBlacklist', 'original'), ceiling: rawSelect, ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
+      { label: 'getSession, blacklisting on', ours: pr('getBlacklist', 'ours'), original: pr('getBlacklist', 'original'), ceiling: pr('rawSelectBl', 'ceiling'), ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
       { label: 'getSession, child token (promotion)', ours: pr('getChild', 'ours'), original: pr('getChild', 'original'), minRatio: 3 },
       { label: 'refreshSession', ours: pr('refresh', 'ours'), original: pr('refresh', 'original'), minRatio: 3 },
       { label: 'getSessionData', ours: pr('getData', 'ours'), original: pr('getData', 'original'), ceiling: rawSelect, ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
