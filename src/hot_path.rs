@@ -5,7 +5,9 @@
 //! quarter of a cached verification. This one export therefore registers a plain
 //! `napi_callback`; it converts its arguments and throws its errors with napi-rs's own
 //! conversions, exactly as the generated code would. Every other export stays on `#[napi]`.
+//! (The generated `native.d.ts` does not list it; `lib/core.js` is its only caller.)
 
+use std::ffi::CStr;
 use std::ptr;
 
 use napi::bindgen_prelude::{FromNapiValue, Null, Object, ToNapiValue};
@@ -18,7 +20,7 @@ use crate::engine::engine;
 use crate::error::AuthError;
 use crate::session::{self, KeySource};
 
-const NAME: &str = "getSessionWithoutDb";
+const NAME: &CStr = c"getSessionWithoutDb";
 
 /// Adds `getSessionWithoutDb(accessToken, antiCsrf, appKey)` to the module's exports.
 #[napi(module_exports)]
@@ -28,8 +30,8 @@ pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
     unsafe {
         check_status!(sys::napi_create_function(
             env.raw(),
-            NAME.as_ptr().cast(),
-            NAME.len() as isize,
+            NAME.as_ptr(),
+            NAME.count_bytes() as isize,
             Some(get_session_without_db),
             ptr::null_mut(),
             &mut function,
@@ -37,7 +39,7 @@ pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
         check_status!(sys::napi_set_named_property(
             env.raw(),
             exports.raw(),
-            c"getSessionWithoutDb".as_ptr(),
+            NAME.as_ptr(),
             function,
         ))
     }
