@@ -140,15 +140,17 @@ async function getSession(req, res, enableCsrfProtection) {
   }
   // Inline try/catch rather than clearingCookiesOn: this is every request's path.
   try {
-    if (cookies.readCookie(req, cookies.ID_REFRESH_TOKEN) === undefined) {
+    const jar = cookies.cookieJar(req);
+    if (cookies.readCookie(jar, cookies.ID_REFRESH_TOKEN) === undefined) {
       throw authError(UNAUTHORISED, 'no sIdRefreshToken cookie: the session does not exist');
     }
-    const accessToken = cookies.readCookie(req, cookies.ACCESS_TOKEN);
+    const accessToken = cookies.readCookie(jar, cookies.ACCESS_TOKEN);
     if (accessToken === undefined) {
       throw authError(TRY_REFRESH_TOKEN, 'no sAccessToken cookie: call the refresh API');
     }
     const antiCsrf = enableCsrfProtection && s.antiCsrf ? (cookies.readAntiCsrfHeader(req) ?? '') : null;
-    const r = await core.getSession(accessToken, antiCsrf);
+    // Verified without a promise when possible: one await fewer on every request.
+    const r = core.getSessionIfNoWait(accessToken, antiCsrf) ?? (await core.getSession(accessToken, antiCsrf));
     if (r.newAccessToken !== undefined) cookies.attachAccessToken(res, s, r.newAccessToken);
     return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
   } catch (e) {
@@ -168,8 +170,9 @@ async function refreshSession(req, res) {
   requireResponse(res);
   const s = core.getSettings();
   return clearingCookiesOn([UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED], res, async () => {
-    const refreshToken = cookies.readCookie(req, cookies.REFRESH_TOKEN);
-    if (refreshToken === undefined || cookies.readCookie(req, cookies.ID_REFRESH_TOKEN) === undefined) {
+    const jar = cookies.cookieJar(req);
+    const refreshToken = cookies.readCookie(jar, cookies.REFRESH_TOKEN);
+    if (refreshToken === undefined || cookies.readCookie(jar, cookies.ID_REFRESH_TOKEN) === undefined) {
       throw authError(UNAUTHORISED, 'no sRefreshToken or sIdRefreshToken cookie');
     }
     const r = await core.refreshSession(refreshToken);

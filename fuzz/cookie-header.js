@@ -1,10 +1,11 @@
 'use strict';
 /**
- * Fuzz harness for the Cookie-header parser, which is JavaScript (lib/cookies.js readCookie),
- * so it cannot be a cargo-fuzz target. Generates and mutates Cookie headers, feeds them to
- * readCookie, and checks that it never throws and always returns a string or undefined; for
- * headers built from known name=value pairs it also checks the value returned (first
- * occurrence wins). Seeded PRNG: a run is reproducible from its seed.
+ * Fuzz harness for the Cookie-header parser, which is JavaScript (lib/cookies.js cookieJar
+ * then readCookie, as express.js calls them), so it cannot be a cargo-fuzz target.
+ * Generates and mutates Cookie headers, feeds them to the parser, and checks that it never
+ * throws and always returns a string or undefined; for headers built from known name=value
+ * pairs it also checks the value returned (first occurrence wins). Seeded PRNG: a run is
+ * reproducible from its seed.
  *
  *   node fuzz/cookie-header.js [--seconds=600] [--seed=N] [--huge-rate=0.0002]
  *
@@ -12,7 +13,7 @@
  * Not part of `npm test`.
  */
 
-const { readCookie, ACCESS_TOKEN, REFRESH_TOKEN, ID_REFRESH_TOKEN } = require('../lib/cookies.js');
+const { cookieJar, readCookie, ACCESS_TOKEN, REFRESH_TOKEN, ID_REFRESH_TOKEN } = require('../lib/cookies.js');
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -230,7 +231,7 @@ function check(req, name, header) {
   let result;
   const t0 = process.hrtime.bigint();
   try {
-    result = readCookie(req, name);
+    result = readCookie(cookieJar(req), name);
   } catch (e) {
     fail(`readCookie threw ${e && e.stack ? e.stack : e}`, String(header), name);
   }

@@ -125,20 +125,37 @@ function decode(value) {
 }
 
 /**
- * A cookie's value from `req.cookies` (cookie-parser) or else the Cookie header; the first
- * occurrence wins. Undefined when absent or not a string.
+ * Where a request's cookies are: cookie-parser's `req.cookies` object, else the Cookie
+ * header's text (undefined without either). Read once per request: each property read on an
+ * Express request walks its prototype chain.
+ * @returns {object | string | undefined}
  */
-function readCookie(req, name) {
-  if (req.cookies !== null && typeof req.cookies === 'object') {
-    const v = req.cookies[name];
-    return typeof v === 'string' ? v : undefined;
-  }
+function cookieJar(req) {
+  const parsed = req.cookies;
+  if (parsed !== null && typeof parsed === 'object') return parsed;
   const header = req.headers === undefined ? undefined : req.headers.cookie;
-  return typeof header === 'string' ? cookieFromHeader(header, name) : undefined;
+  return typeof header === 'string' ? header : undefined;
+}
+
+/**
+ * A cookie's value from a `cookieJar`; in a header, the first occurrence wins. Undefined
+ * when absent or not a string.
+ */
+function readCookie(jar, name) {
+  if (typeof jar === 'string') return cookieFromHeader(jar, name);
+  const v = jar === undefined ? undefined : jar[name];
+  return typeof v === 'string' ? v : undefined;
 }
 
 const SPACE = /\s/; // what String.prototype.trim removes
 const KEY = /^[^\s;=]+$/; // a name that can be a whole trimmed key
+const OUR_KEYS = new Set([ACCESS_TOKEN, REFRESH_TOKEN, ID_REFRESH_TOKEN]); // known to match KEY
+
+/** True for the UTF-16 unit `c` when String.prototype.trim removes it; ASCII without a regex. */
+function isSpace(c) {
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return SPACE.test(String.fromCharCode(c));
+}
 
 /**
  * The value of the first `name=value` pair of a Cookie header whose trimmed key is `name`.
@@ -147,16 +164,16 @@ const KEY = /^[^\s;=]+$/; // a name that can be a whole trimmed key
  * length for any name KEY accepts; other names (empty, with spaces) match nothing.
  */
 function cookieFromHeader(header, name) {
-  if (!KEY.test(name)) return undefined;
+  if (!OUR_KEYS.has(name) && !KEY.test(name)) return undefined;
   for (let at = header.indexOf(name); at !== -1; at = header.indexOf(name, at + 1)) {
     // A key: nothing but whitespace back to the previous ';' (or the start) ...
     let before = at - 1;
-    while (before >= 0 && SPACE.test(header[before])) before--;
-    if (before >= 0 && header[before] !== ';') continue;
+    while (before >= 0 && isSpace(header.charCodeAt(before))) before--;
+    if (before >= 0 && header.charCodeAt(before) !== 0x3b /* ; */) continue;
     // ... and up to its '='.
     let eq = at + name.length;
-    while (eq < header.length && SPACE.test(header[eq])) eq++;
-    if (header[eq] !== '=') continue;
+    while (eq < header.length && isSpace(header.charCodeAt(eq))) eq++;
+    if (header.charCodeAt(eq) !== 0x3d /* = */) continue;
     const end = header.indexOf(';', eq + 1);
     return decode(header.slice(eq + 1, end === -1 ? header.length : end));
   }
@@ -179,6 +196,7 @@ module.exports = {
   attachAccessToken,
   clearTokens,
   setPreflightHeaders,
+  cookieJar,
   readCookie,
   readAntiCsrfHeader,
 };

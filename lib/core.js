@@ -201,26 +201,48 @@ function verifiedResult(v) {
   };
 }
 
-/**
- * Verifies an access token; normally without any database call.
- * @param {string} accessToken
- * @param {string | null} antiCsrfToken the request's anti-csrf header; null skips the check
- */
-async function getSession(accessToken, antiCsrfToken) {
+function requireVerifyArgs(accessToken, antiCsrfToken) {
   requireString('accessToken', accessToken);
   if (antiCsrfToken === undefined) {
     throw generalError('antiCsrfToken is undefined: pass null to skip the anti-CSRF check');
   }
   if (antiCsrfToken !== null) requireString('antiCsrfToken', antiCsrfToken);
-  const key = appKeyGetter === null ? undefined : await appKey();
+}
+
+/** The native no-database verification: the result, or null when the database is needed. */
+function verifyWithoutDb(accessToken, antiCsrfToken, key) {
   let fast;
   try {
     fast = native.getSessionWithoutDb(accessToken, antiCsrfToken, key);
   } catch (e) {
     throw fromNative(e);
   }
-  if (fast !== null && fast !== undefined) return { session: decodeFastSession(fast), newAccessToken: undefined };
-  return verifiedResult(await call(() => native.getSession(accessToken, antiCsrfToken, key)));
+  return fast === null ? null : { session: decodeFastSession(fast), newAccessToken: undefined };
+}
+
+/**
+ * Verifies an access token; normally without any database call.
+ * @param {string} accessToken
+ * @param {string | null} antiCsrfToken the request's anti-csrf header; null skips the check
+ */
+async function getSession(accessToken, antiCsrfToken) {
+  requireVerifyArgs(accessToken, antiCsrfToken);
+  const key = appKeyGetter === null ? undefined : await appKey();
+  return (
+    verifyWithoutDb(accessToken, antiCsrfToken, key) ??
+    verifiedResult(await call(() => native.getSession(accessToken, antiCsrfToken, key)))
+  );
+}
+
+/**
+ * `getSession` without a promise, for the Express adapter's per-request path: the result
+ * when no database call and no app key function is needed, else null (then call getSession).
+ * @param {string} accessToken
+ * @param {string | null} antiCsrfToken
+ */
+function getSessionIfNoWait(accessToken, antiCsrfToken) {
+  requireVerifyArgs(accessToken, antiCsrfToken);
+  return appKeyGetter === null ? verifyWithoutDb(accessToken, antiCsrfToken, undefined) : null;
 }
 
 /**
@@ -297,6 +319,7 @@ module.exports = {
   createNewSession,
   createNewSessionForCookie,
   getSession,
+  getSessionIfNoWait,
   refreshSession,
   revokeAllSessionsForUser,
   revokeSessionUsingSessionHandle,
