@@ -7,7 +7,7 @@
  *
  * The deadline is checked on the clock rather than with a timer: an operation that resolves
  * without touching the event loop (a cached, synchronous fast path) would otherwise never let
- * the timer fire. Reading the clock is checked every CLOCK_EVERY operations, not before each
+ * the timer fire. The clock is read every CLOCK_EVERY operations, not before each
  * one: profiled, a clock read per operation was 4 % of a cached getSession (so it shrank the
  * measured ratio); the run overshoots by at most CLOCK_EVERY operations, and the rate is
  * computed from the time actually elapsed.
