@@ -149,8 +149,9 @@ async function getSession(req, res, enableCsrfProtection) {
       throw authError(TRY_REFRESH_TOKEN, 'no sAccessToken cookie: call the refresh API');
     }
     const antiCsrf = enableCsrfProtection && s.antiCsrf ? (cookies.readAntiCsrfHeader(req) ?? '') : null;
-    // Verified without a promise when possible: one await fewer on every request.
-    const r = core.getSessionIfNoWait(accessToken, antiCsrf) ?? (await core.getSession(accessToken, antiCsrf));
+    // Awaited only when verification needs the database or the app's key function.
+    const verified = core.verifySession(accessToken, antiCsrf);
+    const r = verified instanceof Promise ? await verified : verified;
     if (r.newAccessToken !== undefined) cookies.attachAccessToken(res, s, r.newAccessToken);
     return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
   } catch (e) {

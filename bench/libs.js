@@ -43,40 +43,31 @@ function configFor(lib, { blacklisting }) {
   };
 }
 
+/** Where each library's two entry points are, and what it calls getSessionData. */
+const MODULES = {
+  ours: { api: path.join(ROOT, 'index.js'), express: path.join(ROOT, 'express.js'), getSessionData: 'getSessionData' },
+  original: { api: 'supertokens-original', express: 'supertokens-original/express', getSessionData: 'getSessionInfo' },
+};
+
 /**
  * Loads one library. Returns its framework-free functions under common names and its
- * Express module. The original calls getSessionData `getSessionInfo`.
+ * Express module.
  */
 function load(lib) {
-  if (lib === 'ours') {
-    const api = require(path.join(ROOT, 'index.js'));
-    return {
-      name: lib,
-      init: api.init,
-      createNewSession: api.createNewSession,
-      getSession: api.getSession,
-      refreshSession: api.refreshSession,
-      getSessionData: api.getSessionData,
-      revokeSession: api.revokeSessionUsingSessionHandle,
-      isUnauthorised: (e) => api.Error.isErrorFromAuth(e) && e.errType === api.Error.UNAUTHORISED,
-      express: () => require(path.join(ROOT, 'express.js')),
-    };
-  }
-  if (lib === 'original') {
-    const api = require('supertokens-original');
-    return {
-      name: lib,
-      init: api.init,
-      createNewSession: api.createNewSession,
-      getSession: api.getSession,
-      refreshSession: api.refreshSession,
-      getSessionData: api.getSessionInfo,
-      revokeSession: api.revokeSessionUsingSessionHandle,
-      isUnauthorised: (e) => api.Error.isErrorFromAuth(e) && e.errType === api.Error.UNAUTHORISED,
-      express: () => require('supertokens-original/express'),
-    };
-  }
-  throw new Error(`unknown library ${lib}`);
+  const m = MODULES[lib];
+  if (m === undefined) throw new Error(`unknown library ${lib}`);
+  const api = require(m.api);
+  return {
+    name: lib,
+    init: api.init,
+    createNewSession: api.createNewSession,
+    getSession: api.getSession,
+    refreshSession: api.refreshSession,
+    getSessionData: api[m.getSessionData],
+    revokeSession: api.revokeSessionUsingSessionHandle,
+    isUnauthorised: (e) => api.Error.isErrorFromAuth(e) && e.errType === api.Error.UNAUTHORISED,
+    express: () => require(m.express),
+  };
 }
 
 module.exports = { LIBS, configFor, tablesFor, load, ROOT };

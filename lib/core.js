@@ -220,29 +220,36 @@ function verifyWithoutDb(accessToken, antiCsrfToken, key) {
   return fast === null ? null : { session: decodeFastSession(fast), newAccessToken: undefined };
 }
 
+/** Verification through the database (blacklisting, a child token to promote, a new key). */
+async function verifyWithDb(accessToken, antiCsrfToken, key) {
+  return verifiedResult(await call(() => native.getSession(accessToken, antiCsrfToken, key)));
+}
+
+async function verifyWithAppKey(accessToken, antiCsrfToken) {
+  const key = await appKey();
+  return verifyWithoutDb(accessToken, antiCsrfToken, key) ?? verifyWithDb(accessToken, antiCsrfToken, key);
+}
+
+/**
+ * getSession's work: the result itself when neither the database nor the app's key function
+ * is needed (the Express adapter then skips a promise on every request), else a promise of
+ * it. Argument and verification errors are thrown at once.
+ * @param {string} accessToken
+ * @param {string | null} antiCsrfToken
+ */
+function verifySession(accessToken, antiCsrfToken) {
+  requireVerifyArgs(accessToken, antiCsrfToken);
+  if (appKeyGetter !== null) return verifyWithAppKey(accessToken, antiCsrfToken);
+  return verifyWithoutDb(accessToken, antiCsrfToken, undefined) ?? verifyWithDb(accessToken, antiCsrfToken, undefined);
+}
+
 /**
  * Verifies an access token; normally without any database call.
  * @param {string} accessToken
  * @param {string | null} antiCsrfToken the request's anti-csrf header; null skips the check
  */
 async function getSession(accessToken, antiCsrfToken) {
-  requireVerifyArgs(accessToken, antiCsrfToken);
-  const key = appKeyGetter === null ? undefined : await appKey();
-  return (
-    verifyWithoutDb(accessToken, antiCsrfToken, key) ??
-    verifiedResult(await call(() => native.getSession(accessToken, antiCsrfToken, key)))
-  );
-}
-
-/**
- * `getSession` without a promise, for the Express adapter's per-request path: the result
- * when no database call and no app key function is needed, else null (then call getSession).
- * @param {string} accessToken
- * @param {string | null} antiCsrfToken
- */
-function getSessionIfNoWait(accessToken, antiCsrfToken) {
-  requireVerifyArgs(accessToken, antiCsrfToken);
-  return appKeyGetter === null ? verifyWithoutDb(accessToken, antiCsrfToken, undefined) : null;
+  return verifySession(accessToken, antiCsrfToken);
 }
 
 /**
@@ -319,7 +326,7 @@ module.exports = {
   createNewSession,
   createNewSessionForCookie,
   getSession,
-  getSessionIfNoWait,
+  verifySession,
   refreshSession,
   revokeAllSessionsForUser,
   revokeSessionUsingSessionHandle,
