@@ -13,12 +13,20 @@ const { settingsFromEnv } = require('../scripts/mysql.js');
 const ROOT = path.join(__dirname, '..');
 const LIBS = ['ours', 'original'];
 
-function tablesFor(lib) {
-  return { signingKey: `bench_${lib}_keys`, refreshTokens: `bench_${lib}_sessions` };
+/**
+ * A library's two table names. `mode` (optional) gives a run mode tables of its own
+ * (`--cluster` uses `single` and `galera`), so it never touches the plain bench's tables.
+ */
+function tablesFor(lib, mode) {
+  const base = mode ? `bench_${lib}_${mode}` : `bench_${lib}`;
+  return { signingKey: `${base}_keys`, refreshTokens: `${base}_sessions` };
 }
 
-/** The config object, identical for both libraries except the table names. */
-function configFor(lib, { blacklisting }) {
+/**
+ * The config object, identical for both libraries except the table names. The server comes
+ * from the MYSQL_* variables of this process (cluster workers get their own node's).
+ */
+function configFor(lib, { blacklisting, tables = tablesFor(lib) }) {
   const db = settingsFromEnv();
   return {
     mysql: {
@@ -28,7 +36,7 @@ function configFor(lib, { blacklisting }) {
       password: db.password,
       database: db.database,
       connectionLimit: 50,
-      tables: tablesFor(lib),
+      tables,
     },
     tokens: {
       accessToken: {

@@ -1,10 +1,11 @@
 'use strict';
 /**
  * Summarising and printing: medians, paired per-round ratios, the target column, the machine
- * description and bench/RESULTS.md.
+ * description and the sections of bench/RESULTS.md.
  */
 
 const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -130,4 +131,60 @@ function machineLines(m) {
   ];
 }
 
-module.exports = { median, pairedRatio, summarise, markdownTable, machine, machineLines, fmtOps, fmtRatio, mb };
+/** The heading of the section `--cluster` writes into RESULTS.md (the plain bench keeps it). */
+const CLUSTER_HEADING = '## Cluster (3-node Galera)';
+
+/**
+ * The section of markdown `text` that starts with the line `heading` and runs to the next
+ * `## ` heading (or the end), or null when there is none.
+ */
+function sectionOf(text, heading) {
+  const lines = text.split('\n');
+  const from = lines.indexOf(heading);
+  if (from < 0) return null;
+  let to = from + 1;
+  while (to < lines.length && !lines[to].startsWith('## ')) to++;
+  return lines.slice(from, to).join('\n').trimEnd();
+}
+
+/** `text` with the section `heading` (see sectionOf) replaced by `section`, or `section` appended. */
+function withSection(text, heading, section) {
+  const old = sectionOf(text, heading);
+  if (old === null) return `${text.trimEnd()}\n\n${section.trimEnd()}\n`;
+  const at = text.indexOf(old);
+  return `${text.slice(0, at)}${section.trimEnd()}${text.slice(at + old.length)}`;
+}
+
+function readIfExists(file) {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+}
+
+/** Writes the plain bench's RESULTS.md `md`, keeping the cluster section the file had. */
+function writeResults(file, md) {
+  const cluster = sectionOf(readIfExists(file), CLUSTER_HEADING);
+  fs.writeFileSync(file, cluster === null ? md : withSection(md, CLUSTER_HEADING, cluster));
+}
+
+/** Replaces (or appends) the cluster section of RESULTS.md, keeping everything else. */
+function writeClusterSection(file, section) {
+  const text = readIfExists(file) || '# Benchmark results\n';
+  fs.writeFileSync(file, withSection(text, CLUSTER_HEADING, section));
+}
+
+module.exports = {
+  median,
+  pairedRatio,
+  summarise,
+  markdownTable,
+  machine,
+  machineLines,
+  fmtOps,
+  fmtRatio,
+  fmtFrac,
+  mb,
+  CLUSTER_HEADING,
+  sectionOf,
+  withSection,
+  writeResults,
+  writeClusterSection,
+};

@@ -4,11 +4,12 @@
  * 5.0.4), same MySQL, same run, same config (anti-CSRF on, dynamic keys), 32 operations in
  * flight, interleaved rounds, medians. Prints one table and writes bench/RESULTS.md.
  *
- *   node scripts/with-mysql.js node bench/run.js [--quick] [--rounds N] [--strict]
+ *   node scripts/with-mysql.js node bench/run.js [--quick] [--rounds N] [--strict] [--cluster]
  *
  * --quick   short measurements, finishes in under a minute
  * --rounds  number of measured rounds (default 5, quick 3)
  * --strict  exit 2 when a target is not met (errors always exit 1)
+ * --cluster single MySQL vs a private 3-node Galera cluster instead (bench/cluster.js)
  *
  * Processes (each library is a process-global singleton, so one process per configuration):
  *   worker ours / original          (blacklisting off)  createNewSession, getSession, refresh, …
@@ -19,7 +20,6 @@
  * Only one measurement runs at a time; the others sit idle.
  */
 
-const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql');
@@ -63,14 +63,15 @@ const MODES = {
 };
 
 function parseArgs(argv) {
-  const o = { quick: false, strict: false, rounds: undefined };
+  const o = { quick: false, strict: false, cluster: false, rounds: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--strict') o.strict = true;
+    else if (a === '--cluster') o.cluster = true;
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/with-mysql.js node bench/run.js [--quick] [--rounds N] [--strict]');
+      console.log('usage: node scripts/with-mysql.js node bench/run.js [--quick] [--rounds N] [--strict] [--cluster]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -135,6 +136,7 @@ async function main() {
   const t0 = Date.now();
   const loadBefore = os.loadavg();
   const args = parseArgs(process.argv.slice(2));
+  if (args.cluster) return require('./cluster.js').main(args);
   const modeName = args.quick ? 'quick' : 'full';
   const M = { ...MODES[modeName] };
   if (args.rounds !== undefined) M.rounds = args.rounds;
@@ -381,7 +383,7 @@ async function main() {
       ...roundsTable,
       '',
     ].join('\n');
-    fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), md);
+    report.writeResults(path.join(__dirname, 'RESULTS.md'), md); // keeps the --cluster section
     log('bench: wrote bench/RESULTS.md');
 
     if (failures.length) exitCode = 1;

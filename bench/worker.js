@@ -15,6 +15,7 @@ const mysql = require('mysql');
 const { serve } = require('./rpc.js');
 const { run, describe } = require('./runner.js');
 const { configFor, tablesFor, load } = require('./libs.js');
+const { fail, checkCreated, checkParent, checkData, checkRefreshed, checkPromoted } = require('./checks.js');
 const { settingsFromEnv } = require('../scripts/mysql.js');
 
 // The raw ceiling's driver. Swap this one line for require('./raw-native.js') once the addon
@@ -42,10 +43,6 @@ async function rowCount() {
   return Number(rows[0].n);
 }
 
-function fail(msg) {
-  throw new Error(msg);
-}
-
 // ---- sessions ------------------------------------------------------------------------------
 
 function userFor(n) {
@@ -56,43 +53,13 @@ function newUser() {
   return userFor(seq++);
 }
 
-/** Checks a createNewSession result has everything it promises; returns the token record. */
-function checkCreated(u, r) {
-  if (!r || !r.session || typeof r.session.handle !== 'string' || r.session.handle.length === 0) fail('createNewSession: no session handle');
-  if (r.session.userId !== u.userId) fail('createNewSession: wrong userId');
-  if (!r.accessToken || typeof r.accessToken.value !== 'string' || !(r.accessToken.expires > Date.now())) fail('createNewSession: bad accessToken');
-  if (!r.refreshToken || typeof r.refreshToken.value !== 'string' || !(r.refreshToken.expires > Date.now())) fail('createNewSession: bad refreshToken');
-  if (!r.idRefreshToken || typeof r.idRefreshToken.value !== 'string') fail('createNewSession: bad idRefreshToken');
-  if (typeof r.antiCsrfToken !== 'string' || r.antiCsrfToken.length === 0) fail('createNewSession: no antiCsrfToken although anti-CSRF is on');
-  return {
-    handle: r.session.handle,
-    userId: u.userId,
-    n: u.payload.n,
-    at: r.accessToken.value,
-    csrf: r.antiCsrfToken,
-    rt: r.refreshToken.value,
-  };
-}
-
 async function createChecked() {
   const u = newUser();
   return checkCreated(u, await lib.createNewSession(u.userId, u.payload, u.data));
 }
 
-/** getSession on a parent token: right session, right payload, no new token. */
-function checkParent(t, r) {
-  if (!r || !r.session || r.session.handle !== t.handle) fail('getSession: wrong or missing session handle');
-  if (r.session.userId !== t.userId) fail('getSession: wrong userId');
-  if (!r.session.jwtPayload || r.session.jwtPayload.n !== t.n) fail('getSession: wrong jwtPayload');
-  if (r.newAccessToken !== undefined) fail('getSession: a parent token got a new access token');
-}
-
 async function getSessionParentChecked(t) {
   checkParent(t, await lib.getSession(t.at, t.csrf));
-}
-
-function checkData(t, d) {
-  if (!d || d.n !== t.n || !Array.isArray(d.cart) || d.cart.length !== 3) fail('getSessionData: wrong session data');
 }
 
 async function getSessionDataChecked(t) {
@@ -154,12 +121,7 @@ const ops = {
     },
     verify(i, r) {
       const c = chain[i];
-      if (!r || !r.session || r.session.handle !== c.handle || r.session.userId !== c.userId) fail('refreshSession: wrong session');
-      if (!r.session.jwtPayload || r.session.jwtPayload.n !== c.n) fail('refreshSession: wrong jwtPayload');
-      if (!r.newAccessToken || typeof r.newAccessToken.value !== 'string') fail('refreshSession: no new access token');
-      if (!r.newRefreshToken || typeof r.newRefreshToken.value !== 'string' || r.newRefreshToken.value === c.rt) fail('refreshSession: no new refresh token');
-      if (!r.newIdRefreshToken || typeof r.newIdRefreshToken.value !== 'string') fail('refreshSession: no new id-refresh token');
-      if (typeof r.newAntiCsrfToken !== 'string') fail('refreshSession: no new anti-CSRF token');
+      checkRefreshed(c, r);
       c.child = { at: r.newAccessToken.value, csrf: r.newAntiCsrfToken, rt: r.newRefreshToken.value };
     },
   },
@@ -174,9 +136,7 @@ const ops = {
     },
     verify(i, r) {
       const c = chain[i];
-      if (!r || !r.session || r.session.handle !== c.handle || r.session.userId !== c.userId) fail('getSession child: wrong session');
-      if (!r.session.jwtPayload || r.session.jwtPayload.n !== c.n) fail('getSession child: wrong jwtPayload');
-      if (!r.newAccessToken || typeof r.newAccessToken.value !== 'string') fail('getSession child: no promotion (no new access token)');
+      checkPromoted(c, r);
       c.rt = c.pending.rt; // now the parent in the database
       c.csrf = c.pending.csrf;
       c.promotedAt = r.newAccessToken.value;
