@@ -7,10 +7,10 @@
 
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql');
+const { freePort, which } = require('./ports.js');
 
 /** Connection settings from MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE. */
 function settingsFromEnv(env = process.env) {
@@ -31,25 +31,6 @@ function tryQuery(s, sql) {
       c.destroy();
       resolve(err || null);
     });
-  });
-}
-
-function which(cmd) {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin', ...(process.env.PATH || '').split(':')]) {
-    const p = path.join(dir, cmd);
-    if (fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
   });
 }
 

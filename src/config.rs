@@ -24,8 +24,8 @@ pub struct Config {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MysqlConfig {
-    pub host: String,
-    pub port: u16,
+    /// Servers in order of preference: one (`host`/`port`) or several (`hosts`).
+    pub hosts: Vec<HostConfig>,
     pub user: String,
     pub password: String,
     pub database: String,
@@ -34,6 +34,15 @@ pub struct MysqlConfig {
     pub refresh_token_table: String,
     pub ssl: Option<SslConfig>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostConfig {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Failover lists longer than this are almost certainly a mistake (a cluster, not a fleet).
+const MAX_HOSTS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SslConfig {
@@ -243,6 +252,79 @@ pub fn validate_cron(field: &str, expr: &str) -> Result<()> {
     Ok(())
 }
 
+fn port(s: &Section) -> Result<u16> {
+    let field = s.name("port");
+    if s.get("port")
+        .and_then(Value::as_f64)
+        .is_some_and(|p| p.fract() != 0.0)
+    {
+        return Err(invalid(&field, "an integer from 1 to 65535"));
+    }
+    Ok(s.integer("port", 3306, 1, 65535, "port")? as u16)
+}
+
+/// `host`/`port` (one server) or `hosts: [{host, port?}, …]` (failover order), not both.
+fn hosts(mysql: &Section) -> Result<Vec<HostConfig>> {
+    let field = mysql.name("hosts");
+    let Some(list) = mysql.get("hosts") else {
+        return Ok(vec![HostConfig {
+            host: mysql.string("host")?.unwrap_or_else(|| "localhost".into()),
+            port: port(mysql)?,
+        }]);
+    };
+    let both: Vec<String> = ["host", "port"]
+        .iter()
+        .filter(|k| mysql.get(k).is_some())
+        .map(|k| mysql.name(k))
+        .collect();
+    if !both.is_empty() {
+        return Err(AuthError::general(format!(
+            "config: {field} cannot be combined with {}: list every server in {field}",
+            both.join(" and ")
+        )));
+    }
+    let expected = format!("an array of 1 to {MAX_HOSTS} {{host: string, port?: number}} objects");
+    let Value::Array(entries) = list else {
+        return Err(invalid(&field, &expected));
+    };
+    if entries.is_empty() || entries.len() > MAX_HOSTS {
+        return Err(invalid(&field, &expected));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("{field}[{i}]");
+        let Value::Object(map) = entry else {
+            return Err(invalid(&path, "an object {host: string, port?: number}"));
+        };
+        let s = Section {
+            path: &path,
+            map: Some(map),
+        };
+        if let Some(key) = map.keys().find(|k| *k != "host" && *k != "port") {
+            return Err(AuthError::general(format!(
+                "config: {} is not an option (an entry has only host and port)",
+                s.name(key)
+            )));
+        }
+        let host = s.required_string("host")?;
+        if host.is_empty() {
+            return Err(invalid(&s.name("host"), "a non-empty string"));
+        }
+        let entry = HostConfig {
+            host,
+            port: port(&s)?,
+        };
+        if out.contains(&entry) {
+            return Err(AuthError::general(format!(
+                "config: {path} repeats {}:{}",
+                entry.host, entry.port
+            )));
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
 fn ssl(mysql: &Section) -> Result<Option<SslConfig>> {
     let field = mysql.name("ssl");
     match mysql.get("ssl") {
@@ -300,8 +382,7 @@ pub fn parse(value: &Value) -> Result<Config> {
         return Err(invalid(&mysql.name("database"), "a non-empty string"));
     }
     let mysql_config = MysqlConfig {
-        host: mysql.string("host")?.unwrap_or_else(|| "localhost".into()),
-        port: mysql.integer("port", 3306, 1, 65535, "port")? as u16,
+        hosts: hosts(&mysql)?,
         user: mysql.required_string("user")?,
         password: mysql.required_string("password")?,
         database,
@@ -310,14 +391,6 @@ pub fn parse(value: &Value) -> Result<Config> {
         refresh_token_table,
         ssl: ssl(&mysql)?,
     };
-    if mysql
-        .get("port")
-        .and_then(Value::as_f64)
-        .is_some_and(|p| p.fract() != 0.0)
-    {
-        return Err(invalid(&mysql.name("port"), "an integer from 1 to 65535"));
-    }
-
     let tokens = root.section("tokens", true, &mut p_tokens)?;
     let access = tokens.section("accessToken", false, &mut p_access)?;
     let key = access.section("signingKey", false, &mut p_key)?;
@@ -433,8 +506,13 @@ mod tests {
     #[test]
     fn defaults_follow_the_spec() {
         let c = parse(&minimal()).unwrap();
-        assert_eq!(c.mysql.host, "localhost");
-        assert_eq!(c.mysql.port, 3306);
+        assert_eq!(
+            c.mysql.hosts,
+            vec![HostConfig {
+                host: "localhost".into(),
+                port: 3306
+            }]
+        );
         assert_eq!(c.mysql.connection_limit, 50);
         assert_eq!(c.mysql.signing_key_table, "signing_key");
         assert_eq!(c.mysql.refresh_token_table, "refresh_token");
@@ -448,6 +526,34 @@ mod tests {
         assert!(c.anti_csrf);
         assert!(c.cookie.secure);
         assert_eq!(c.cookie.same_site, SameSite::Lax);
+    }
+
+    #[test]
+    fn hosts_list_the_servers_in_order() {
+        let c = parse(&with(
+            &["mysql", "hosts"],
+            json!([{"host": "db1"}, {"host": "db2", "port": 3307}]),
+        ))
+        .unwrap();
+        let hosts: Vec<(&str, u16)> = c
+            .mysql
+            .hosts
+            .iter()
+            .map(|h| (h.host.as_str(), h.port))
+            .collect();
+        assert_eq!(hosts, vec![("db1", 3306), ("db2", 3307)]);
+    }
+
+    #[test]
+    fn hosts_and_host_together_name_both() {
+        let mut c = with(&["mysql", "hosts"], json!([{"host": "db1"}]));
+        c["mysql"]["host"] = json!("db0");
+        c["mysql"]["port"] = json!(3306);
+        let m = err(c);
+        assert!(
+            m.contains("mysql.hosts") && m.contains("mysql.host") && m.contains("mysql.port"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -478,6 +584,34 @@ mod tests {
                 "mysql.tables.refreshTokens",
             ),
             (&["mysql", "ssl"], json!("yes"), "mysql.ssl"),
+            (&["mysql", "hosts"], json!([]), "mysql.hosts"),
+            (&["mysql", "hosts"], json!("a,b"), "mysql.hosts"),
+            (&["mysql", "hosts"], json!(["db1"]), "mysql.hosts[0]"),
+            (
+                &["mysql", "hosts"],
+                json!([{"port": 1}]),
+                "mysql.hosts[0].host",
+            ),
+            (
+                &["mysql", "hosts"],
+                json!([{"host": ""}]),
+                "mysql.hosts[0].host",
+            ),
+            (
+                &["mysql", "hosts"],
+                json!([{"host": "a"}, {"host": "b", "port": 0}]),
+                "mysql.hosts[1].port",
+            ),
+            (
+                &["mysql", "hosts"],
+                json!([{"host": "a", "prot": 3307}]),
+                "mysql.hosts[0].prot",
+            ),
+            (
+                &["mysql", "hosts"],
+                json!([{"host": "a"}, {"host": "a", "port": 3306}]),
+                "mysql.hosts[1]",
+            ),
             (
                 &["tokens", "accessToken", "validity"],
                 json!(9),

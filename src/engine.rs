@@ -19,7 +19,8 @@ pub struct Engine {
     pub keys: Keys,
     pub log: Logger,
     pub verified_tokens: TokenCache,
-    cleanup: Mutex<Option<JoinHandle<()>>>,
+    /// The removal job and, with several servers, the fail-back probe.
+    jobs: Mutex<Vec<JoinHandle<()>>>,
 }
 
 enum State {
@@ -73,30 +74,27 @@ pub async fn init(config: Value, log: Logger) -> Result<Arc<Engine>> {
 
 async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
     let config = config::parse(&value)?;
-    let store = Arc::new(Store::new(&config.mysql)?);
-    let ready = async {
-        store.create_tables().await?;
-        Keys::load(&store, &config, &log).await
-    };
-    let keys = match ready.await {
+    let store = Arc::new(Store::open(&config.mysql).await?);
+    let keys = match Keys::load(&store, &config, &log).await {
         Ok(keys) => keys,
         Err(e) => {
             let _ = store.disconnect().await;
             return Err(e);
         }
     };
-    let job = cleanup::spawn(
+    let mut jobs = vec![cleanup::spawn(
         store.clone(),
         log.clone(),
         &config.refresh_token.removal_cron,
-    )?;
+    )?];
+    jobs.extend(cleanup::spawn_fail_back(store.clone()));
     Ok(Arc::new(Engine {
         config,
         store,
         keys,
         log,
         verified_tokens: TokenCache::default(),
-        cleanup: Mutex::new(Some(job)),
+        jobs: Mutex::new(jobs),
     }))
 }
 
@@ -113,11 +111,11 @@ pub async fn close() -> Result<()> {
             _ => return Ok(()),
         }
     };
-    if let Some(job) = engine
-        .cleanup
+    for job in engine
+        .jobs
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .take()
+        .drain(..)
     {
         job.abort();
     }

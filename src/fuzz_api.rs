@@ -213,7 +213,7 @@ pub fn config(json: &[u8]) -> Outcome {
         Ok(c) => {
             assert!(!c.mysql.database.is_empty());
             assert_ne!(c.mysql.signing_key_table, c.mysql.refresh_token_table);
-            assert!(c.mysql.port >= 1);
+            assert!(!c.mysql.hosts.is_empty() && c.mysql.hosts.iter().all(|h| h.port >= 1));
             assert!(c.access_token.path.starts_with('/'));
             assert!(c.refresh_token.path.starts_with('/'));
             let schedule = cron::Schedule::from_str(&c.refresh_token.removal_cron)

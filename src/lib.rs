@@ -17,6 +17,7 @@ mod hot_path;
 mod keys;
 mod logger;
 mod refresh_token;
+mod servers;
 mod session;
 mod store;
 mod token_cache;

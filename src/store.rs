@@ -1,16 +1,22 @@
 //! Every SQL statement the package runs. Table names were validated by `config` (only
 //! `[A-Za-z0-9_]{1,64}`), so interpolating them here is safe; every value is a parameter of
 //! a prepared statement (cached per connection by mysql_async).
+//!
+//! On a Galera cluster (detected at `open`) every statement whose answer decides a
+//! session's fate waits for the node to apply what other nodes committed before it
+//! (`wsrep_sync_wait`), so a call on one node sees every call that resolved on another.
+//! Deadlocks and certification conflicts are retried with jitter (see `run`).
 
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use mysql_async::prelude::*;
-use mysql_async::{OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts, TxOpts};
+use mysql_async::{Conn, TxOpts};
+use rand::Rng;
 
 use crate::config::MysqlConfig;
 use crate::error::{AuthError, Result};
+use crate::servers::{classify, Failure, Servers};
 
 /// Upper bound on one database operation (connect + statements): during an outage calls
 /// fail with GENERAL_ERROR after this long instead of hanging.
@@ -18,6 +24,14 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Rows deleted per statement by the removal job, so a backlog never holds a long lock.
 pub const REMOVAL_BATCH: u64 = 1000;
+
+/// Conflicts (1213, 1205) retried per operation before the error reaches the caller.
+const MAX_CONFLICT_RETRIES: u32 = 8;
+/// Backoff before conflict retry n: a random delay up to min(2^n, 64) ms, so the
+/// processes that collided do not collide again in lockstep.
+const MAX_BACKOFF_MS: u64 = 64;
+
+type DbResult<T> = std::result::Result<T, mysql_async::Error>;
 
 /// A session row as the refresh protocol needs it.
 pub struct SessionRow {
@@ -54,8 +68,22 @@ struct Sql {
     delete_expired: String,
 }
 
+/// `wsrep_sync_wait` bits: which statement kinds wait for causality.
+const WAIT_READ: u8 = 1;
+const WAIT_UPDATE_DELETE: u8 = 2;
+const WAIT_INSERT: u8 = 4;
+
 impl Sql {
-    fn new(keys: &str, sessions: &str) -> Self {
+    fn new(keys: &str, sessions: &str, galera: bool) -> Self {
+        // Only for this statement (MariaDB's SET STATEMENT), so plain statements and other
+        // servers pay nothing.
+        let causal = |bit: u8, sql: String| {
+            if galera {
+                format!("SET STATEMENT wsrep_sync_wait={bit} FOR {sql}")
+            } else {
+                sql
+            }
+        };
         Sql {
             create_keys: format!(
                 "CREATE TABLE IF NOT EXISTS {keys} (key_name VARCHAR(128) NOT NULL, \
@@ -69,15 +97,24 @@ impl Sql {
                  PRIMARY KEY (session_handle), INDEX user_id_index (user_id), \
                  INDEX expires_at_index (expires_at)) DEFAULT CHARSET=utf8mb4"
             ),
-            select_keys: format!(
+            select_keys: causal(
+                WAIT_READ,
+                format!(
                 "SELECT key_name, key_value, created_at_time FROM {keys} WHERE key_name IN (?, ?, ?)"
             ),
-            insert_key_if_absent: format!(
+            ),
+            insert_key_if_absent: causal(
+                WAIT_INSERT,
+                format!(
                 "INSERT IGNORE INTO {keys} (key_name, key_value, created_at_time) VALUES (?, ?, ?)"
             ),
-            replace_current_key: format!(
+            ),
+            replace_current_key: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
                 "UPDATE {keys} SET key_value = ?, created_at_time = ? \
                  WHERE key_name = ? AND created_at_time = ?"
+            ),
             ),
             upsert_key: format!(
                 "INSERT INTO {keys} (key_name, key_value, created_at_time) VALUES (?, ?, ?) \
@@ -88,31 +125,55 @@ impl Sql {
                 "INSERT INTO {sessions} (session_handle, user_id, refresh_token_hash_2, \
                  session_info, expires_at, jwt_user_payload) VALUES (?, ?, ?, ?, ?, ?)"
             ),
-            session_alive: format!(
+            session_alive: causal(
+                WAIT_READ,
+                format!(
                 "SELECT 1 FROM {sessions} WHERE session_handle = ? AND expires_at > ?"
             ),
-            select_session: format!(
+            ),
+            select_session: causal(
+                WAIT_READ,
+                format!(
                 "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload \
                  FROM {sessions} WHERE session_handle = ?"
             ),
-            promote: format!(
+            ),
+            promote: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
                 "UPDATE {sessions} SET refresh_token_hash_2 = ?, expires_at = ? \
                  WHERE session_handle = ? AND refresh_token_hash_2 = ? AND expires_at > ?"
             ),
-            delete_session: format!("DELETE FROM {sessions} WHERE session_handle = ?"),
+            ),
+            delete_session: causal(
+                WAIT_UPDATE_DELETE,
+                format!("DELETE FROM {sessions} WHERE session_handle = ?"),
+            ),
             // `= BINARY ?` also tells "a" from "A" and "a " in tables made with a
             // case-insensitive or PAD SPACE collation; `user_id = ?` keeps the index in use.
-            delete_user_sessions: format!(
+            delete_user_sessions: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
                 "DELETE FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
             ),
-            user_session_handles: format!(
+            ),
+            user_session_handles: causal(
+                WAIT_READ,
+                format!(
                 "SELECT session_handle FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
             ),
-            select_session_data: format!(
+            ),
+            select_session_data: causal(
+                WAIT_READ,
+                format!(
                 "SELECT session_info FROM {sessions} WHERE session_handle = ?"
             ),
-            update_session_data: format!(
+            ),
+            update_session_data: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
                 "UPDATE {sessions} SET session_info = ? WHERE session_handle = ?"
+            ),
             ),
             delete_expired: format!(
                 "DELETE FROM {sessions} WHERE expires_at <= ? LIMIT {REMOVAL_BATCH}"
@@ -122,79 +183,116 @@ impl Sql {
 }
 
 pub struct Store {
-    pool: Pool,
+    servers: Servers,
     sql: Sql,
+    /// Whether the server is a Galera node (`wsrep_on`); causal reads are on then.
+    galera: bool,
     /// Statements sent, for the test hook that proves the fast path stays off the database.
     queries: AtomicU64,
 }
 
 impl Store {
-    pub fn new(c: &MysqlConfig) -> Result<Self> {
-        let min = c.connection_limit.min(10);
-        let constraints = PoolConstraints::new(min, c.connection_limit)
-            .ok_or_else(|| AuthError::general("config: mysql.connectionLimit is invalid"))?;
-        let pool_opts = PoolOpts::default()
-            .with_constraints(constraints)
-            // A reset after every use would also drop the prepared-statement cache.
-            .with_reset_connection(false)
-            .with_inactive_connection_ttl(Duration::from_secs(60));
-        let mut opts = OptsBuilder::default()
-            .ip_or_hostname(c.host.clone())
-            .tcp_port(c.port)
-            .user(Some(c.user.clone()))
-            .pass(Some(c.password.clone()))
-            .db_name(Some(c.database.clone()))
-            // Use the TCP address the app configured, never a socket guessed from it.
-            .prefer_socket(false)
-            // UPDATE reports rows matched, so saving unchanged session data is not "missing".
-            .client_found_rows(true)
-            .pool_opts(pool_opts);
-        if let Some(ssl) = &c.ssl {
-            let mut s =
-                SslOpts::default().with_danger_accept_invalid_certs(!ssl.reject_unauthorized);
-            if let Some(ca) = &ssl.ca {
-                s = s.with_root_certs(vec![ca.clone().into_bytes().into()]);
-            }
-            opts = opts.ssl_opts(Some(s));
-        }
-        Ok(Store {
-            pool: Pool::new(opts),
-            sql: Sql::new(&c.signing_key_table, &c.refresh_token_table),
+    /// Connects (to the first server of `mysql.hosts` that answers), detects Galera and
+    /// creates the tables if needed.
+    pub async fn open(c: &MysqlConfig) -> Result<Self> {
+        let mut store = Store {
+            servers: Servers::new(c)?,
+            sql: Sql::new(&c.signing_key_table, &c.refresh_token_table, false),
+            galera: false,
             queries: AtomicU64::new(0),
-        })
+        };
+        let opened = async {
+            store.galera = store.is_galera().await?;
+            if store.galera {
+                store.sql = Sql::new(&c.signing_key_table, &c.refresh_token_table, true);
+            }
+            store.create_tables().await
+        };
+        if let Err(e) = opened.await {
+            let _ = store.disconnect().await;
+            return Err(e);
+        }
+        Ok(store)
     }
 
     pub fn query_count(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
     }
 
-    /// Runs one database operation under the timeout, counting its statements.
-    async fn run<T>(
-        &self,
-        statements: u64,
-        op: impl Future<Output = std::result::Result<T, mysql_async::Error>>,
-    ) -> Result<T> {
+    pub fn is_cluster(&self) -> bool {
+        self.galera
+    }
+
+    pub fn servers(&self) -> &Servers {
+        &self.servers
+    }
+
+    /// Runs one database operation under the timeout, counting its statements. `op` runs
+    /// again after a conflict (it was rolled back) and, with several servers, once on each
+    /// other server after a server failure; every operation here is safe to repeat (reads,
+    /// conditional or idempotent writes, and an INSERT that recognises its own row).
+    async fn run<T, F>(&self, statements: u64, op: impl Fn(Conn) -> F) -> Result<T>
+    where
+        F: std::future::Future<Output = DbResult<T>>,
+    {
         self.queries.fetch_add(statements, Ordering::Relaxed);
-        match tokio::time::timeout(OPERATION_TIMEOUT, op).await {
+        let server = AtomicUsize::new(self.servers.active_index());
+        let attempts = async {
+            let (mut conflicts, mut failovers) = (0, 0);
+            loop {
+                let result = match self.servers.conn().await {
+                    Ok((conn, index)) => {
+                        server.store(index, Ordering::Relaxed);
+                        op(conn).await
+                    }
+                    Err(e) => Err(e),
+                };
+                let Err(e) = result else { return result };
+                match classify(&e) {
+                    Failure::Conflict if conflicts < MAX_CONFLICT_RETRIES => {
+                        conflicts += 1;
+                        tokio::time::sleep(backoff(conflicts)).await;
+                    }
+                    Failure::Server if failovers + 1 < self.servers.count() => {
+                        failovers += 1;
+                        self.servers.failed(server.load(Ordering::Relaxed));
+                    }
+                    Failure::Server => {
+                        self.servers.failed(server.load(Ordering::Relaxed));
+                        return Err(e);
+                    }
+                    _ => return Err(e),
+                }
+            }
+        };
+        match tokio::time::timeout(OPERATION_TIMEOUT, attempts).await {
             Ok(r) => r.map_err(AuthError::from),
-            Err(_) => Err(AuthError::general(format!(
-                "database error: no answer within {} s",
-                OPERATION_TIMEOUT.as_secs()
-            ))),
+            Err(_) => {
+                // A server that stops answering is treated as failed.
+                self.servers.failed(server.load(Ordering::Relaxed));
+                Err(AuthError::general(format!(
+                    "database error: no answer within {} s",
+                    OPERATION_TIMEOUT.as_secs()
+                )))
+            }
         }
     }
 
     pub async fn disconnect(&self) -> Result<()> {
-        self.pool
-            .clone()
-            .disconnect()
-            .await
-            .map_err(AuthError::from)
+        self.servers.disconnect().await
+    }
+
+    async fn is_galera(&self) -> Result<bool> {
+        self.run(1, move |mut c: Conn| async move {
+            let row: Option<(String, String)> =
+                c.query_first("SHOW VARIABLES LIKE 'wsrep_on'").await?;
+            Ok(row.is_some_and(|(_, v)| v.eq_ignore_ascii_case("ON")))
+        })
+        .await
     }
 
     pub async fn create_tables(&self) -> Result<()> {
-        self.run(2, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(2, move |mut c: Conn| async move {
             c.query_drop(&self.sql.create_keys).await?;
             c.query_drop(&self.sql.create_sessions).await
         })
@@ -202,8 +300,7 @@ impl Store {
     }
 
     pub async fn keys(&self, names: [&str; 3]) -> Result<Vec<KeyRow>> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             let rows: Vec<(String, Option<String>, Option<u64>)> = c
                 .exec(&self.sql.select_keys, (names[0], names[1], names[2]))
                 .await?;
@@ -229,8 +326,7 @@ impl Store {
         value: &str,
         created_at: u64,
     ) -> Result<bool> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec_drop(&self.sql.insert_key_if_absent, (name, value, created_at))
                 .await?;
             Ok(c.affected_rows() == 1)
@@ -248,8 +344,7 @@ impl Store {
         new_value: &str,
         new_created_at: u64,
     ) -> Result<bool> {
-        self.run(4, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(4, move |mut c: Conn| async move {
             let mut tx = c.start_transaction(TxOpts::default()).await?;
             tx.exec_drop(
                 &self.sql.replace_current_key,
@@ -268,6 +363,8 @@ impl Store {
         .await
     }
 
+    /// Inserts a new session. Run again after a lost answer or a conflict, it finds its own
+    /// row (same handle and refresh-token hash: the handle is random) and succeeds.
     pub async fn insert_session(
         &self,
         handle: &str,
@@ -277,28 +374,38 @@ impl Store {
         expires_at: u64,
         jwt_payload: &str,
     ) -> Result<()> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
-            c.exec_drop(
-                &self.sql.insert_session,
-                (
-                    handle,
-                    user_id,
-                    refresh_token_hash2,
-                    session_data,
-                    expires_at,
-                    jwt_payload,
-                ),
-            )
-            .await
+        self.run(1, move |mut c: Conn| async move {
+            let inserted = c
+                .exec_drop(
+                    &self.sql.insert_session,
+                    (
+                        handle,
+                        user_id,
+                        refresh_token_hash2,
+                        session_data,
+                        expires_at,
+                        jwt_payload,
+                    ),
+                )
+                .await;
+            match inserted {
+                Err(mysql_async::Error::Server(e)) if e.code == 1062 => {
+                    let row: Option<(String, String, u64, Option<String>)> =
+                        c.exec_first(&self.sql.select_session, (handle,)).await?;
+                    match row {
+                        Some((_, hash, _, _)) if hash == refresh_token_hash2 => Ok(()),
+                        _ => Err(mysql_async::Error::Server(e)),
+                    }
+                }
+                other => other,
+            }
         })
         .await
     }
 
     /// True while the session exists and has not expired at `now`.
     pub async fn session_alive(&self, handle: &str, now: u64) -> Result<bool> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             let row: Option<u8> = c.exec_first(&self.sql.session_alive, (handle, now)).await?;
             Ok(row.is_some())
         })
@@ -306,8 +413,7 @@ impl Store {
     }
 
     pub async fn session(&self, handle: &str) -> Result<Option<SessionRow>> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             let row: Option<(String, String, u64, Option<String>)> =
                 c.exec_first(&self.sql.select_session, (handle,)).await?;
             Ok(row.map(
@@ -333,8 +439,7 @@ impl Store {
         now: u64,
         expires_at: u64,
     ) -> Result<bool> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec_drop(
                 &self.sql.promote,
                 (child_hash2, expires_at, handle, parent_hash2, now),
@@ -346,8 +451,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, handle: &str) -> Result<bool> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec_drop(&self.sql.delete_session, (handle,)).await?;
             Ok(c.affected_rows() > 0)
         })
@@ -355,8 +459,7 @@ impl Store {
     }
 
     pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec_drop(&self.sql.delete_user_sessions, (user_id, user_id))
                 .await?;
             Ok(c.affected_rows())
@@ -365,8 +468,7 @@ impl Store {
     }
 
     pub async fn user_session_handles(&self, user_id: &str) -> Result<Vec<String>> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec(&self.sql.user_session_handles, (user_id, user_id))
                 .await
         })
@@ -375,8 +477,7 @@ impl Store {
 
     /// The stored session-data JSON text; None when the session does not exist.
     pub async fn session_data(&self, handle: &str) -> Result<Option<String>> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             let row: Option<Option<String>> = c
                 .exec_first(&self.sql.select_session_data, (handle,))
                 .await?;
@@ -387,8 +488,7 @@ impl Store {
 
     /// False when the session does not exist.
     pub async fn update_session_data(&self, handle: &str, data: &str) -> Result<bool> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec_drop(&self.sql.update_session_data, (data, handle))
                 .await?;
             Ok(c.affected_rows() > 0)
@@ -398,13 +498,17 @@ impl Store {
 
     /// Deletes one batch of rows expired at `now`; returns how many went.
     pub async fn delete_expired_batch(&self, now: u64) -> Result<u64> {
-        self.run(1, async {
-            let mut c = self.pool.get_conn().await?;
+        self.run(1, move |mut c: Conn| async move {
             c.exec_drop(&self.sql.delete_expired, (now,)).await?;
             Ok(c.affected_rows())
         })
         .await
     }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let cap = (1u64 << attempt.min(6)).min(MAX_BACKOFF_MS);
+    Duration::from_millis(rand::rng().random_range(1..=cap))
 }
 
 #[cfg(test)]
@@ -413,10 +517,39 @@ mod tests {
 
     #[test]
     fn statements_use_the_configured_tables() {
-        let s = Sql::new("my_keys", "my_sessions");
+        let s = Sql::new("my_keys", "my_sessions", false);
         assert!(s.create_keys.contains("my_keys"));
         assert!(s.insert_session.starts_with("INSERT INTO my_sessions "));
         assert!(s.delete_expired.ends_with("LIMIT 1000"));
         assert!(s.create_sessions.contains("INDEX user_id_index (user_id)"));
+        assert!(!s.select_session.contains("wsrep"));
+    }
+
+    #[test]
+    fn on_galera_only_fateful_statements_wait_for_causality() {
+        let s = Sql::new("k", "s", true);
+        let waits = |sql: &str, bit: u8| {
+            sql.starts_with(&format!("SET STATEMENT wsrep_sync_wait={bit} FOR "))
+        };
+        assert!(waits(&s.select_session, WAIT_READ));
+        assert!(waits(&s.session_alive, WAIT_READ));
+        assert!(waits(&s.select_session_data, WAIT_READ));
+        assert!(waits(&s.user_session_handles, WAIT_READ));
+        assert!(waits(&s.select_keys, WAIT_READ));
+        assert!(waits(&s.promote, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.delete_session, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.update_session_data, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.insert_key_if_absent, WAIT_INSERT));
+        // A new random handle cannot depend on anything, nor can the removal job.
+        assert!(s.insert_session.starts_with("INSERT INTO s "));
+        assert!(s.delete_expired.starts_with("DELETE FROM s "));
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        for attempt in 1..=MAX_CONFLICT_RETRIES {
+            let d = backoff(attempt).as_millis() as u64;
+            assert!((1..=MAX_BACKOFF_MS).contains(&d), "{attempt}: {d}");
+        }
     }
 }
