@@ -3,12 +3,34 @@
  * For Express use `supertokens-node-mysql-ref-jwt/express`.
  */
 
+/** One server of `mysql.hosts`. */
+export interface MysqlHost {
+  host: string;
+  /** default 3306 */
+  port?: number;
+}
+
+/** One server (`host`/`port`), or several in failover order (`hosts`), never both. */
+export type MysqlServers =
+  | {
+      /** default "localhost" */
+      host?: string;
+      /** default 3306 */
+      port?: number;
+      hosts?: never;
+    }
+  | {
+      /**
+       * 1..16 servers in order of preference: the first that answers is used; when it
+       * fails, the next; an earlier one again once it is healthy (checked every second).
+       */
+      hosts: MysqlHost[];
+      host?: never;
+      port?: never;
+    };
+
 export interface TypeInputConfig {
-  mysql: {
-    /** default "localhost" */
-    host?: string;
-    /** default 3306 */
-    port?: number;
+  mysql: MysqlServers & {
     user: string;
     password: string;
     /** must already exist */

@@ -32,9 +32,10 @@ function provider() {
 
 function missing() {
   const out = [];
-  if (!which('mariadbd') || !(which('mariadb-install-db') || which('mysql_install_db'))) out.push('mariadb-server');
+  // wsrep_sst_rsync (the SST script) ships with mariadb-server, rsync itself apart.
+  if (!which('mariadbd') || !(which('mariadb-install-db') || which('mysql_install_db')) || !which('wsrep_sst_rsync')) out.push('mariadb-server');
   if (!provider()) out.push('galera-4');
-  if (!which('rsync') || !which('wsrep_sst_rsync')) out.push('rsync');
+  if (!which('rsync')) out.push('rsync');
   return out;
 }
 

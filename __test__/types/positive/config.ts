@@ -3,6 +3,18 @@ import * as SuperTokens from 'supertokens-node-mysql-ref-jwt/express';
 import { init, close, type TypeInputConfig } from 'supertokens-node-mysql-ref-jwt';
 import { expectType, type Equal } from './type-utils';
 
+/** Several servers in failover order instead of host/port. */
+export const failover: TypeInputConfig = {
+  mysql: {
+    hosts: [{ host: 'db1' }, { host: 'db2', port: 3307 }],
+    user: 'auth',
+    password: '',
+    database: 'auth',
+  },
+  tokens: { refreshToken: { renewTokenPath: '/refresh' } },
+  cookie: { domain: 'example.com' },
+};
+
 export const everyOption: TypeInputConfig = {
   mysql: {
     host: 'db.internal',
