@@ -44,7 +44,13 @@ const fmtCount = (n) => n.toLocaleString('en');
 function errorsCell(byKey, setups) {
   const parts = setups
     .filter((s) => s.dead || byKey[s.key].errors > 0)
-    .map((s) => (s.dead ? `${s.lib} ${MODE_NAME[s.mode]}: not run` : `${s.lib} ${MODE_NAME[s.mode]}: ${fmtCount(byKey[s.key].errors)}/${fmtCount(byKey[s.key].attempted)}`));
+    .map((s) => {
+      const st = byKey[s.key];
+      const counts = `${fmtCount(st.errors)}/${fmtCount(st.attempted)}`;
+      // A setup left out after a failure (see the list below) may have measured some rounds.
+      const cut = s.dead ? (st.attempted ? ', then left out' : 'not run') : '';
+      return `${s.lib} ${MODE_NAME[s.mode]}: ${s.dead && !st.attempted ? cut : counts + cut}`;
+    });
   return parts.length ? parts.join('; ') : 'none';
 }
 
@@ -89,7 +95,7 @@ function errorLines(stats, finalProblems) {
   for (const s of stats.setups) {
     const who = `${s.lib} ${MODE_NAME[s.mode]}`;
     for (const f of s.initFailures) lines.push(`- ${who}: ${f}`);
-    if (s.dead) lines.push(`- ${who}: NOT MEASURED — ${s.dead}`);
+    if (s.dead) lines.push(`- ${who}: LEFT OUT (not measured from then on) — ${s.dead}`);
     if (s.prepFailed) lines.push(`- ${who}: ${s.prepFailed} untimed session creations failed (pools/refills) — ${[...new Set(s.prepErrors)].slice(0, 5).join(' | ')}`);
     for (const p of finalProblems[s.key] || []) lines.push(`- ${who}, final cross-node checks: ${p}`);
   }

@@ -24,7 +24,7 @@ const report = require('./report.js');
 const creport = require('./cluster-report.js');
 const { LIBS, tablesFor } = require('./libs.js');
 const { settingsFromEnv } = require('../scripts/mysql.js');
-const { startCluster } = require('../scripts/galera.js');
+const { startClusterGuarded, killOwnMariadbd } = require('./galera-guard.js');
 
 const NODES = 3;
 const LANES = [11, 11, 10]; // 32 in flight in total, as in the plain bench
@@ -41,7 +41,7 @@ const MODES = {
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const firstLine = (s) => String(s).split('\n').find((l) => l.trim()) || String(s);
-const next = (node, k = 1) => (node + k) % NODES;
+const next = (node) => (node + 1) % NODES;
 
 function query(settings, sql) {
   const conn = mysql.createConnection(settings);
@@ -283,38 +283,37 @@ async function main(args) {
   let cluster = null;
   let clusterStarting = null;
   let restore = async () => {};
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await Promise.all([...children].map((c) => c.stop()));
-    const c = cluster || (clusterStarting && (await clusterStarting.catch(() => null)));
-    if (c) await c.stop().catch((e) => log(`bench: stopping the cluster: ${e.message}`));
-    await restore();
-  };
+  let cleaning = null;
+  // One cleanup, however many ask for it (a signal and the main flow's finally may both).
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await Promise.all([...children].map((c) => c.stop()));
+      const c = cluster || (clusterStarting && (await clusterStarting.catch(() => null)));
+      if (c) await c.stop().catch((e) => log(`bench: stopping the cluster: ${e.message}`));
+      await restore();
+    })());
   // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and from
   // with-mysql.js), and a second, default-handled signal would skip the cleanup.
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, async () => {
-      if (cleaned) return;
+      if (cleaning) return;
       log(`bench: ${sig}, stopping the workers and the cluster`);
       await cleanup();
       process.exit(130);
     });
   }
   // Last resort if the process dies without cleanup (an uncaught error): no mariadbd left behind.
-  process.once('exit', () => {
-    for (const n of (cluster && cluster.nodes) || []) if (n.child) n.child.kill('SIGKILL');
-  });
+  process.once('exit', killOwnMariadbd);
 
   let exitCode = 0;
   try {
     log(`bench: cluster ${modeName} mode, ${M.rounds} rounds, 32 in flight over 3 workers (${LANES.join(' + ')}), single MySQL ${single.host}:${single.port}`);
-    restore = await prepareSingle(single);
     log('bench: starting a private 3-node Galera cluster');
-    clusterStarting = startCluster({ nodes: NODES });
+    clusterStarting = startClusterGuarded({ nodes: NODES }, log);
     cluster = await clusterStarting;
     log(`bench: cluster up after ${((Date.now() - t0) / 1000).toFixed(1)} s on ports ${cluster.nodes.map((n) => n.port).join(', ')}`);
+    // After the cluster start, the riskiest step: a crash there must not leave the server changed.
+    restore = await prepareSingle(single);
     const galera = cluster.nodes.map((n) => ({ host: n.host, port: n.port, user: 'root', password: '', database: 'test' }));
     const versions = {
       single: (await query(single, 'SELECT VERSION() AS v'))[0].v,
@@ -331,9 +330,20 @@ async function main(args) {
       await s.start();
       if (s.dead) log(`  ${s.key}: ${s.dead}; its measurements are skipped`);
     }
-    const live = setups.filter((s) => !s.dead);
+    // A setup whose worker fails mid-run (a crash, an unanswered call) is reported and left
+    // out from then on; the others carry on.
+    const live = () => setups.filter((s) => !s.dead);
+    const guarded = async (s, what, fn) => {
+      try {
+        return await fn();
+      } catch (e) {
+        s.dead = `${what} failed: ${firstLine(e.message)}`;
+        log(`  ${s.key}: ${s.dead}; left out from now on`);
+        return null;
+      }
+    };
     log(`bench: preparing ${M.poolSize} pool and ${M.chainSize} chain sessions per library and mode`);
-    for (const s of live) await s.prepare(M.poolSize, M.chainSize);
+    for (const s of live()) await guarded(s, 'preparing the pools', () => s.prepare(M.poolSize, M.chainSize));
     log(`bench: ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const stats = creport.newStats(OPS, setups);
@@ -341,16 +351,19 @@ async function main(args) {
       const warm = round < 0;
       const ms = warm ? M.warmDbMs : M.dbMs;
       // Alternate the order, so no setup always runs right after the same other one.
-      const order = round % 2 === 0 ? live : [...live].reverse();
-      const rec = (op, s, res) => creport.record(stats, op, s.key, round, res, log);
-      for (const s of order) rec('create', s, await s.create(ms));
-      for (const s of order) {
-        const { refresh, promote } = await s.refreshAndPromote(warm ? M.warmChain : M.chainSize);
-        rec('refresh', s, refresh);
-        rec('promote', s, promote);
+      const order = () => (round % 2 === 0 ? live() : live().reverse());
+      const when = warm ? 'warm-up' : `round ${round + 1}`;
+      const step = async (s, op, fn) => {
+        const res = await guarded(s, `${op} (${when})`, fn);
+        if (res !== null) creport.record(stats, op, s.key, round, res, log);
+      };
+      for (const s of order()) await step(s, 'create', () => s.create(ms));
+      for (const s of order()) {
+        const r = await guarded(s, `refresh/promotion (${when})`, () => s.refreshAndPromote(warm ? M.warmChain : M.chainSize));
+        if (r !== null) for (const op of ['refresh', 'promote']) creport.record(stats, op, s.key, round, r[op], log);
       }
-      for (const s of order) rec('getData', s, await s.getSessionData(ms));
-      for (const s of order) rec('getBl', s, await s.getBlacklisting(ms));
+      for (const s of order()) await step(s, 'getData', () => s.getSessionData(ms));
+      for (const s of order()) await step(s, 'getBl', () => s.getBlacklisting(ms));
     };
     log('bench: warm-up round (not counted)');
     await runRound(-1);
@@ -359,7 +372,7 @@ async function main(args) {
       await runRound(r);
     }
     const finalProblems = {};
-    for (const s of live) finalProblems[s.key] = await s.finalChecks();
+    for (const s of live()) finalProblems[s.key] = (await guarded(s, 'final checks', () => s.finalChecks())) || [];
 
     const elapsedSec = (Date.now() - t0) / 1000;
     const out = creport.build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec, loadBefore, lanes: LANES });
