@@ -24,7 +24,7 @@ const report = require('./report.js');
 const creport = require('./cluster-report.js');
 const { LIBS, tablesFor } = require('./libs.js');
 const { settingsFromEnv } = require('../scripts/mysql.js');
-const { startClusterGuarded, killOwnMariadbd } = require('./galera-guard.js');
+const { startCluster } = require('../scripts/galera.js');
 
 const NODES = 3;
 const LANES = [11, 11, 10]; // 32 in flight in total, as in the plain bench
@@ -302,14 +302,12 @@ async function main(args) {
       process.exit(130);
     });
   }
-  // Last resort if the process dies without cleanup (an uncaught error): no mariadbd left behind.
-  process.once('exit', killOwnMariadbd);
 
   let exitCode = 0;
   try {
     log(`bench: cluster ${modeName} mode, ${M.rounds} rounds, 32 in flight over 3 workers (${LANES.join(' + ')}), single MySQL ${single.host}:${single.port}`);
     log('bench: starting a private 3-node Galera cluster');
-    clusterStarting = startClusterGuarded({ nodes: NODES }, log);
+    clusterStarting = startCluster({ nodes: NODES });
     cluster = await clusterStarting;
     log(`bench: cluster up after ${((Date.now() - t0) / 1000).toFixed(1)} s on ports ${cluster.nodes.map((n) => n.port).join(', ')}`);
     // After the cluster start, the riskiest step: a crash there must not leave the server changed.

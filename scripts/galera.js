@@ -20,7 +20,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const mysql = require('mysql');
-const { freePort, which } = require('./ports.js');
+const { freePorts, which } = require('./ports.js');
 
 const PROVIDER_CANDIDATES = ['/usr/lib/galera/libgalera_smm.so', '/usr/lib/libgalera_smm.so', '/usr/lib64/galera-4/libgalera_smm.so'];
 const PACKAGES = ['mariadb-server', 'galera-4', 'rsync'];
@@ -42,22 +42,23 @@ function missing() {
 /** Installs the Debian packages when one is missing; throws a clear message when it cannot. */
 function ensurePackages() {
   if (missing().length === 0) return;
-  const isRoot = process.getuid?.() === 0;
-  const sudo = isRoot ? [] : which('sudo') ? ['sudo', '-n'] : null;
   const aptGet = which('apt-get');
-  if (sudo === null || !aptGet) {
+  const isRoot = process.getuid?.() === 0;
+  if (!aptGet || (!isRoot && !which('sudo'))) {
     throw new Error(
-      `the Galera cluster needs Debian packages ${missing().join(', ')}: install them with ` +
-        `\`apt-get install ${PACKAGES.join(' ')}\` (needs root or sudo) and run again`,
+      `the Galera cluster needs the Debian packages ${missing().join(', ')}: install them with ` +
+        `\`apt-get install ${PACKAGES.join(' ')}\` (as root) and run again`,
     );
   }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // sudo -n: fail instead of waiting for a password nobody will type.
+  const prefix = [...(isRoot ? [] : ['sudo', '-n']), 'env', 'DEBIAN_FRONTEND=noninteractive', aptGet];
+  const apt = (args) => execFileSync(prefix[0], [...prefix.slice(1), ...args], { stdio: 'pipe' });
   try {
-    const run = (args) => execFileSync(sudo[0] ?? aptGet, sudo.length ? [...sudo.slice(1), 'env', 'DEBIAN_FRONTEND=noninteractive', aptGet, ...args] : args, { env, stdio: 'pipe' });
-    run(['update', '-qq']);
-    run(['install', '-y', '-qq', ...PACKAGES]);
+    apt(['update', '-qq']);
+    apt(['install', '-y', '-qq', ...PACKAGES]);
   } catch (e) {
-    throw new Error(`could not install ${PACKAGES.join(' ')} with apt-get: ${String(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}`);
+    const why = String(e.stderr || e.message).trim().split('\n').slice(-3).join(' ');
+    throw new Error(`could not install ${PACKAGES.join(' ')} with apt-get: ${why}`);
   }
   if (missing().length) throw new Error(`still missing after apt-get: ${missing().join(', ')}`);
 }
@@ -104,6 +105,7 @@ async function startCluster({ nodes: count = 3, database = 'test' } = {}) {
   fs.chmodSync(dir, 0o755);
   if (isRoot) fs.chownSync(dir, uid, gid);
 
+  const ports = await freePorts(4 * count);
   const nodes = [];
   for (let i = 0; i < count; i++) {
     const home = path.join(dir, `node${i}`);
@@ -112,10 +114,10 @@ async function startCluster({ nodes: count = 3, database = 'test' } = {}) {
     nodes.push({
       index: i,
       host: '127.0.0.1',
-      port: await freePort(),
-      galeraPort: await freePort(),
-      istPort: await freePort(),
-      sstPort: await freePort(),
+      port: ports[4 * i],
+      galeraPort: ports[4 * i + 1],
+      istPort: ports[4 * i + 2],
+      sstPort: ports[4 * i + 3],
       home,
       data: path.join(home, 'data'),
       child: null,
@@ -210,6 +212,13 @@ async function startCluster({ nodes: count = 3, database = 'test' } = {}) {
     await n.exited;
   };
 
+  // If this process ends without stop() (a crash, process.exit), no node outlives it.
+  const killAll = () => {
+    for (const n of nodes) n.child?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killAll);
+
   const cluster = {
     dir,
     nodes,
@@ -223,6 +232,7 @@ async function startCluster({ nodes: count = 3, database = 'test' } = {}) {
     /** Stops every node this cluster started and removes its directory. */
     async stop() {
       await Promise.all(nodes.map((n) => stopNode(n, 'SIGTERM')));
+      process.off('exit', killAll);
       fs.rmSync(dir, { recursive: true, force: true });
     },
     query,

@@ -26,4 +26,25 @@ function freePort() {
   });
 }
 
-module.exports = { freePort, which };
+/**
+ * `n` distinct free ports: all listeners stay open until every port is known, so the kernel
+ * cannot hand out the same port twice (as `n` calls of freePort can).
+ */
+async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const srv = net.createServer();
+      servers.push(srv);
+      await new Promise((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
+  }
+}
+
+module.exports = { freePort, freePorts, which };

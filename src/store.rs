@@ -282,11 +282,20 @@ impl Store {
         self.servers.disconnect().await
     }
 
+    /// MariaDB Galera: `wsrep_on` and MariaDB's `SET STATEMENT`. (Percona XtraDB Cluster
+    /// has wsrep but not that syntax; it keeps the plain statements.)
     async fn is_galera(&self) -> Result<bool> {
         self.run(1, move |mut c: Conn| async move {
-            let row: Option<(String, String)> =
-                c.query_first("SHOW VARIABLES LIKE 'wsrep_on'").await?;
-            Ok(row.is_some_and(|(_, v)| v.eq_ignore_ascii_case("ON")))
+            let rows: Vec<(String, String)> = c
+                .query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'version')")
+                .await?;
+            let value = |name: &str| {
+                rows.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            Ok(value("wsrep_on").is_some_and(|v| v.eq_ignore_ascii_case("ON"))
+                && value("version").is_some_and(|v| v.contains("MariaDB")))
         })
         .await
     }
