@@ -294,8 +294,10 @@ impl Store {
                     .find(|(n, _)| n.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v.as_str())
             };
-            Ok(value("wsrep_on").is_some_and(|v| v.eq_ignore_ascii_case("ON"))
-                && value("version").is_some_and(|v| v.contains("MariaDB")))
+            Ok(
+                value("wsrep_on").is_some_and(|v| v.eq_ignore_ascii_case("ON"))
+                    && value("version").is_some_and(|v| v.contains("MariaDB")),
+            )
         })
         .await
     }
