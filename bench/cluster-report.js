@@ -104,10 +104,13 @@ function errorLines(stats, finalProblems) {
 
 /**
  * The printed table, the error text and the RESULTS.md section.
- * @returns {{table: string, errorText: string, section: string, anyErrors: boolean}}
+ * @returns {{table: string, causalText: string, errorText: string, section: string, anyErrors: boolean}}
  */
-function build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec, loadBefore, lanes }) {
+function build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec, loadBefore, lanes, causal }) {
   const t = table(stats, finalProblems);
+  const causalText =
+    `Causal reads, raw (node mysql, 32 in flight over the 3 nodes, no library): point SELECT ${Math.round(causal.plain)} ops/s plain, ` +
+    `${Math.round(causal.causal)} ops/s with \`SET STATEMENT wsrep_sync_wait=1 FOR\` (${causal.ratio.toFixed(2)}x).`;
   const errs = errorLines(stats, finalProblems);
   const errorText = errs.length
     ? `ERRORS (per operation and library, all rounds, warm-up included; each message with how often it came):\n${errs.join('\n')}`
@@ -129,12 +132,14 @@ function build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec
     '',
     'ops/s are medians over rounds, each the total of the three workers over their common span; both `cluster/single` columns and `ours/original on cluster` are medians of per-round ratios.',
     '',
+    causalText,
+    '',
     errs.length ? 'Errors (all rounds, warm-up included):' : 'Errors: none (every result verified).',
     ...errs,
     '',
     `Total run time: ${elapsedSec.toFixed(1)} s (budget ${M.budgetSec} s).`,
   ].join('\n');
-  return { table: t, errorText, section, anyErrors: errs.length > 0 || setups.some((s) => s.dead) };
+  return { table: t, causalText, errorText, section, anyErrors: errs.length > 0 || setups.some((s) => s.dead) };
 }
 
 module.exports = { newStats, record, build };

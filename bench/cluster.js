@@ -25,6 +25,7 @@ const creport = require('./cluster-report.js');
 const { LIBS, tablesFor } = require('./libs.js');
 const { settingsFromEnv } = require('../scripts/mysql.js');
 const { startCluster } = require('../scripts/galera.js');
+const { measureCausalCost } = require('./causal-cost.js');
 
 const NODES = 3;
 const LANES = [11, 11, 10]; // 32 in flight in total, as in the plain bench
@@ -372,9 +373,12 @@ async function main(args) {
     const finalProblems = {};
     for (const s of live()) finalProblems[s.key] = (await guarded(s, 'final checks', () => s.finalChecks())) || [];
 
+    log('bench: the raw cost of a causal read (point SELECT, plain vs wsrep_sync_wait=1)');
+    const causal = await measureCausalCost(galera, M.dbMs * M.rounds);
+
     const elapsedSec = (Date.now() - t0) / 1000;
-    const out = creport.build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec, loadBefore, lanes: LANES });
-    console.log(`\n${out.table}\n\n${out.errorText}\n\nTotal run time: ${elapsedSec.toFixed(1)} s (budget ${M.budgetSec} s)`);
+    const out = creport.build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec, loadBefore, lanes: LANES, causal });
+    console.log(`\n${out.table}\n\n${out.causalText}\n\n${out.errorText}\n\nTotal run time: ${elapsedSec.toFixed(1)} s (budget ${M.budgetSec} s)`);
     report.writeClusterSection(path.join(__dirname, 'RESULTS.md'), out.section);
     log('bench: wrote the cluster section of bench/RESULTS.md');
     if (out.anyErrors) exitCode = 1;
