@@ -9,7 +9,7 @@ const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const ST = require('../index.js');
 const h = require('./helpers.js');
-const { freePort } = require('../scripts/ports.js');
+const { freePorts } = require('../scripts/ports.js');
 
 const PREFIX = 'hosts';
 const GENERAL_ERROR = 1000;
@@ -28,10 +28,11 @@ function withHosts(hosts) {
   return c;
 }
 
-test('the first server that answers is used: a dead first entry does not stop init', async () => {
+test('the first server that answers is used: dead entries before it do not stop init', async () => {
   await h.dropTables(PREFIX);
-  const dead = { host: '127.0.0.1', port: await freePort() };
-  await ST.init(withHosts([dead, { host: h.db.host, port: h.db.port }]));
+  const [a, b] = await freePorts(2);
+  const dead = [{ host: '127.0.0.1', port: a }, { host: '127.0.0.1', port: b }];
+  await ST.init(withHosts([...dead, { host: h.db.host, port: h.db.port }]));
   const s = await ST.createNewSession('alice', { a: 1 }, { d: 1 });
   assert.equal((await ST.getSession(s.accessToken.value, s.antiCsrfToken)).session.userId, 'alice');
   assert.deepEqual(await ST.getSessionData(s.session.handle), { d: 1 });
@@ -41,10 +42,7 @@ test('the first server that answers is used: a dead first entry does not stop in
 });
 
 test('no server answering: init rejects with GENERAL_ERROR within seconds', async () => {
-  const hosts = [
-    { host: '127.0.0.1', port: await freePort() },
-    { host: '127.0.0.1', port: await freePort() },
-  ];
+  const hosts = (await freePorts(2)).map((port) => ({ host: '127.0.0.1', port }));
   const started = Date.now();
   await h.rejectsWith(ST.init(withHosts(hosts)), GENERAL_ERROR, /database error/);
   assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);

@@ -125,20 +125,22 @@ impl Servers {
         self.active().index
     }
 
-    /// A connection to the server in use, and that server's index.
-    pub async fn conn(&self) -> std::result::Result<(Conn, usize), mysql_async::Error> {
+    /// The index of the server in use, and a connection to it.
+    pub async fn conn(&self) -> (usize, std::result::Result<Conn, mysql_async::Error>) {
         let active = self.active();
-        if !self.can_fail_over() {
-            return Ok((active.pool.get_conn().await?, active.index));
-        }
-        match tokio::time::timeout(CONNECT_TIMEOUT, active.pool.get_conn()).await {
-            Ok(conn) => Ok((conn?, active.index)),
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
-            )
-            .into()),
-        }
+        let conn = if self.can_fail_over() {
+            match tokio::time::timeout(CONNECT_TIMEOUT, active.pool.get_conn()).await {
+                Ok(conn) => conn,
+                Err(_) => Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
+                )
+                .into()),
+            }
+        } else {
+            active.pool.get_conn().await
+        };
+        (active.index, conn)
     }
 
     /// Server `index` failed: if it is still the one in use, move to the next one.

@@ -240,11 +240,10 @@ impl Store {
         let attempts = async {
             let (mut conflicts, mut failovers) = (0, 0);
             loop {
-                let result = match self.servers.conn().await {
-                    Ok((conn, index)) => {
-                        server.store(index, Ordering::Relaxed);
-                        op(conn).await
-                    }
+                let (index, conn) = self.servers.conn().await;
+                server.store(index, Ordering::Relaxed);
+                let result = match conn {
+                    Ok(conn) => op(conn).await,
                     Err(e) => Err(e),
                 };
                 let Err(e) = result else { return result };
