@@ -444,17 +444,7 @@ async fn issue_child(
     })
 }
 
-/// False for a handle no stored session can have. MySQL compares `session_handle`
-/// (utf8mb4_bin, a PAD SPACE collation) ignoring trailing spaces, so "h " would find "h";
-/// no handle this library or the original writes (a UUID) ends with a space.
-fn can_exist(handle: &str) -> bool {
-    !handle.ends_with(' ')
-}
-
 pub async fn revoke(e: &Engine, handle: &str) -> Result<bool> {
-    if !can_exist(handle) {
-        return Ok(false);
-    }
     e.store.delete_session(handle).await
 }
 
@@ -467,12 +457,7 @@ pub async fn handles_for_user(e: &Engine, user_id: &str) -> Result<Vec<String>> 
 }
 
 pub async fn get_data(e: &Engine, handle: &str) -> Result<Option<String>> {
-    let stored = if can_exist(handle) {
-        e.store.session_data(handle).await?
-    } else {
-        None
-    };
-    match stored {
+    match e.store.session_data(handle).await? {
         Some(text) => Ok(json_from_store(text)),
         None => Err(AuthError::unauthorised("session does not exist anymore")),
     }
@@ -480,10 +465,9 @@ pub async fn get_data(e: &Engine, handle: &str) -> Result<Option<String>> {
 
 pub async fn update_data(e: &Engine, handle: &str, data: Option<String>) -> Result<()> {
     check_json("sessionData", data.as_deref())?;
-    if can_exist(handle)
-        && e.store
-            .update_session_data(handle, stored_json(data.as_deref()))
-            .await?
+    if e.store
+        .update_session_data(handle, stored_json(data.as_deref()))
+        .await?
     {
         Ok(())
     } else {

@@ -68,6 +68,11 @@ struct Sql {
     delete_expired: String,
 }
 
+/// `= BINARY ?` compares bytes: exact case and trailing spaces even in tables made by the
+/// original library (utf8mb4_general_ci, PAD SPACE); `= ?` keeps the primary key in use.
+/// Every statement that takes an app-passed handle binds it twice.
+const EXACT_HANDLE: &str = "session_handle = ? AND session_handle = BINARY ?";
+
 /// `wsrep_sync_wait` bits: which statement kinds wait for causality.
 const WAIT_READ: u8 = 1;
 const WAIT_UPDATE_DELETE: u8 = 2;
@@ -128,26 +133,26 @@ impl Sql {
             session_alive: causal(
                 WAIT_READ,
                 format!(
-                "SELECT 1 FROM {sessions} WHERE session_handle = ? AND expires_at > ?"
+                "SELECT 1 FROM {sessions} WHERE {EXACT_HANDLE} AND expires_at > ?"
             ),
             ),
             select_session: causal(
                 WAIT_READ,
                 format!(
                 "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload \
-                 FROM {sessions} WHERE session_handle = ?"
+                 FROM {sessions} WHERE {EXACT_HANDLE}"
             ),
             ),
             promote: causal(
                 WAIT_UPDATE_DELETE,
                 format!(
                 "UPDATE {sessions} SET refresh_token_hash_2 = ?, expires_at = ? \
-                 WHERE session_handle = ? AND refresh_token_hash_2 = ? AND expires_at > ?"
+                 WHERE {EXACT_HANDLE} AND refresh_token_hash_2 = ? AND expires_at > ?"
             ),
             ),
             delete_session: causal(
                 WAIT_UPDATE_DELETE,
-                format!("DELETE FROM {sessions} WHERE session_handle = ?"),
+                format!("DELETE FROM {sessions} WHERE {EXACT_HANDLE}"),
             ),
             // `= BINARY ?` also tells "a" from "A" and "a " in tables made with a
             // case-insensitive or PAD SPACE collation; `user_id = ?` keeps the index in use.
@@ -166,13 +171,13 @@ impl Sql {
             select_session_data: causal(
                 WAIT_READ,
                 format!(
-                "SELECT session_info FROM {sessions} WHERE session_handle = ?"
+                "SELECT session_info FROM {sessions} WHERE {EXACT_HANDLE}"
             ),
             ),
             update_session_data: causal(
                 WAIT_UPDATE_DELETE,
                 format!(
-                "UPDATE {sessions} SET session_info = ? WHERE session_handle = ?"
+                "UPDATE {sessions} SET session_info = ? WHERE {EXACT_HANDLE}"
             ),
             ),
             delete_expired: format!(
@@ -400,8 +405,9 @@ impl Store {
                 .await;
             match inserted {
                 Err(mysql_async::Error::Server(e)) if e.code == 1062 => {
-                    let row: Option<(String, String, u64, Option<String>)> =
-                        c.exec_first(&self.sql.select_session, (handle,)).await?;
+                    let row: Option<(String, String, u64, Option<String>)> = c
+                        .exec_first(&self.sql.select_session, (handle, handle))
+                        .await?;
                     match row {
                         Some((_, hash, _, _)) if hash == refresh_token_hash2 => Ok(()),
                         _ => Err(mysql_async::Error::Server(e)),
@@ -416,7 +422,9 @@ impl Store {
     /// True while the session exists and has not expired at `now`.
     pub async fn session_alive(&self, handle: &str, now: u64) -> Result<bool> {
         self.run(1, move |mut c: Conn| async move {
-            let row: Option<u8> = c.exec_first(&self.sql.session_alive, (handle, now)).await?;
+            let row: Option<u8> = c
+                .exec_first(&self.sql.session_alive, (handle, handle, now))
+                .await?;
             Ok(row.is_some())
         })
         .await
@@ -424,8 +432,9 @@ impl Store {
 
     pub async fn session(&self, handle: &str) -> Result<Option<SessionRow>> {
         self.run(1, move |mut c: Conn| async move {
-            let row: Option<(String, String, u64, Option<String>)> =
-                c.exec_first(&self.sql.select_session, (handle,)).await?;
+            let row: Option<(String, String, u64, Option<String>)> = c
+                .exec_first(&self.sql.select_session, (handle, handle))
+                .await?;
             Ok(row.map(
                 |(user_id, refresh_token_hash2, expires_at, jwt)| SessionRow {
                     user_id,
@@ -452,7 +461,7 @@ impl Store {
         self.run(1, move |mut c: Conn| async move {
             c.exec_drop(
                 &self.sql.promote,
-                (child_hash2, expires_at, handle, parent_hash2, now),
+                (child_hash2, expires_at, handle, handle, parent_hash2, now),
             )
             .await?;
             Ok(c.affected_rows() == 1)
@@ -462,7 +471,8 @@ impl Store {
 
     pub async fn delete_session(&self, handle: &str) -> Result<bool> {
         self.run(1, move |mut c: Conn| async move {
-            c.exec_drop(&self.sql.delete_session, (handle,)).await?;
+            c.exec_drop(&self.sql.delete_session, (handle, handle))
+                .await?;
             Ok(c.affected_rows() > 0)
         })
         .await
@@ -489,7 +499,7 @@ impl Store {
     pub async fn session_data(&self, handle: &str) -> Result<Option<String>> {
         self.run(1, move |mut c: Conn| async move {
             let row: Option<Option<String>> = c
-                .exec_first(&self.sql.select_session_data, (handle,))
+                .exec_first(&self.sql.select_session_data, (handle, handle))
                 .await?;
             Ok(row.map(Option::unwrap_or_default))
         })
@@ -499,7 +509,7 @@ impl Store {
     /// False when the session does not exist.
     pub async fn update_session_data(&self, handle: &str, data: &str) -> Result<bool> {
         self.run(1, move |mut c: Conn| async move {
-            c.exec_drop(&self.sql.update_session_data, (data, handle))
+            c.exec_drop(&self.sql.update_session_data, (data, handle, handle))
                 .await?;
             Ok(c.affected_rows() > 0)
         })
