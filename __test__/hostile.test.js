@@ -340,6 +340,10 @@ function accessTokenCases() {
     c('U+FFFD replacement chars', `${H}\uFFFD.${P}.${S}`),
     c('latin1 bytes 0xFF 0xFE as chars', `${V}\u00ff\u00fe`),
     c('bytes of invalid UTF-8 decoded as latin1', Buffer.from([0xc3, 0x28, 0xa0, 0xa1]).toString('latin1') + V),
+    // same length, one character replaced by a look-alike whose low byte is the original
+    // (Latin-1 reading would keep only that byte): never the real token
+    ...sameLengthSubstitutions(V).map(([name, forged]) => c(`one char ${name}`, forged)),
+    ...sameLengthSubstitutions(csrf).map(([name, forged]) => c(`valid token, anti-csrf with one char ${name}`, V, T, forged)),
     // other tokens of the package in the wrong place
     c('the refresh token sent as the access token', A.refreshToken.value),
     c('the id-refresh token sent as the access token', A.idRefreshToken.value),
@@ -371,6 +375,23 @@ function accessTokenCases() {
     c('anti-csrf a number', V, G, 1),
     c('anti-csrf an object', V, G, { csrf }),
   ];
+}
+
+/**
+ * `s` with one character at several positions replaced by U+0100+c, U+FF00+c (same low
+ * byte) and U+0080+c&0x7F: [name, forged] pairs, each of the same length as `s`.
+ */
+function sameLengthSubstitutions(s) {
+  const out = [];
+  const positions = [0, 1, Math.floor(s.length / 3), Math.floor(s.length / 2), s.length - 2, s.length - 1];
+  for (const i of [...new Set(positions)]) {
+    const ch = s.charCodeAt(i);
+    for (const high of [0x100, 0xff00, 0x80]) {
+      const unit = high === 0x80 ? 0x80 | (ch & 0x7f) : high + ch;
+      out.push([`${s[i]}→U+${unit.toString(16).padStart(4, '0')} at ${i}`, s.slice(0, i) + String.fromCharCode(unit) + s.slice(i + 1)]);
+    }
+  }
+  return out;
 }
 
 test('hostile access tokens (framework-free): documented error, no database statement', async (t) => {
@@ -724,6 +745,9 @@ function httpCases() {
   c('sAccessToken with altered payload', { headers: ck(`sAccessToken=${V.split('.')[0]}.${b64u({ ...unb64u(V.split('.')[1]), userId: 'admin' })}.${V.split('.')[2]}; sIdRefreshToken=${I}`), expect: 440 });
   c('cookie names in another case', { headers: ck(`SACCESSTOKEN=${V}; sidrefreshtoken=${I}`), expect: 401 });
   c('cookie names with spaces inside', { headers: ck(`s AccessToken=${V}; sIdRefreshToken =${I}`), expect: 440 });
+  for (const [name, forged] of sameLengthSubstitutions(V)) {
+    c(`sAccessToken percent-encoded, decoding to one char ${name}`, { headers: ck(`sAccessToken=${encodeURIComponent(forged)}; sIdRefreshToken=${I}`), expect: 440 });
+  }
   c('latin1 (non-UTF-8) bytes in the cookie value', { headers: ck(`sAccessToken=${V}\u00ff\u00fe; sIdRefreshToken=${I}`), expect: 440 });
   c('POST without anti-csrf header', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`), expect: 440 });
   c('POST with wrong anti-csrf', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': 'wrong' }), expect: 440 });

@@ -12,7 +12,7 @@ const crypto = require('node:crypto');
 const ST = require('../index.js');
 const native = require('../native.js');
 const h = require('./helpers.js');
-const { craftToken, kidOf, signedWith } = require('./fixtures/keys-jwt.js');
+const { craftToken, kidFor, kidOf, signedWith } = require('./fixtures/keys-jwt.js');
 const { startWorker } = require('./fixtures/keys-pool.js');
 
 const PREFIX = 'keys';
@@ -52,7 +52,7 @@ test.after(async () => {
   await h.endQueries();
 });
 
-test('init creates one signing key; tokens name it by "k<created_at>" and are signed with it', async () => {
+test('init creates one signing key; tokens name it by an id derived from the key and are signed with it', async () => {
   await ST.init(config());
   const rows = await keyRows();
   assert.ok(rows.access_token_signing_key, 'current signing key row');
@@ -60,14 +60,14 @@ test('init creates one signing key; tokens name it by "k<created_at>" and are si
   assert.equal(rows.access_token_signing_key_previous, undefined, 'no previous key before any rotation');
   assert.notEqual(rows.access_token_signing_key.value, rows.refresh_token_key.value);
   const s = await ST.createNewSession('u1');
-  assert.equal(kidOf(s.accessToken.value), `k${rows.access_token_signing_key.createdAt}`);
+  assert.equal(kidOf(s.accessToken.value), kidFor(rows.access_token_signing_key.value));
   assert.ok(signedWith(s.accessToken.value, rows.access_token_signing_key.value));
 });
 
 test('rotation after updateInterval: pre-rotation tokens keep verifying (no DB, no refresh storm), new tokens use the new key', async () => {
   await ST.init(config({ validity: 3 * 3600, signingKey: { dynamic: true, updateInterval: 2 } }));
   const before = await keyRows();
-  const k0 = `k${before.access_token_signing_key.createdAt}`;
+  const k0 = kidFor(before.access_token_signing_key.value);
   const t0 = before.access_token_signing_key.createdAt;
   const s1 = await ST.createNewSession('before-rotation', { n: 1 });
   assert.equal(kidOf(s1.accessToken.value), k0);
@@ -81,7 +81,7 @@ test('rotation after updateInterval: pre-rotation tokens keep verifying (no DB, 
   const k1 = kidOf(s2.accessToken.value);
   assert.notEqual(k1, k0, 'the key rotated once updateInterval passed');
   const after = await keyRows();
-  assert.equal(`k${after.access_token_signing_key.createdAt}`, k1);
+  assert.equal(kidFor(after.access_token_signing_key.value), k1);
   assert.ok(signedWith(s2.accessToken.value, after.access_token_signing_key.value));
   assert.notEqual(after.access_token_signing_key.value, before.access_token_signing_key.value);
   assert.deepEqual(after.access_token_signing_key_previous, before.access_token_signing_key, 'old key kept as previous');
@@ -137,7 +137,7 @@ test('after a second rotation the key from two generations ago gets TRY_REFRESH_
   const s = await ST.createNewSession('rotate-2');
   const rows = await keyRows();
   const r2 = rows.access_token_signing_key;
-  assert.equal(kidOf(s.accessToken.value), `k${r2.createdAt}`);
+  assert.equal(kidOf(s.accessToken.value), kidFor(r2.value));
   assert.ok(r2.createdAt > r1.createdAt);
   assert.deepEqual(rows.access_token_signing_key_previous, r1);
   assert.equal(Object.keys(rows).length, 3, 'current, previous and the refresh key only');
@@ -180,7 +180,7 @@ test('a token from another process that rotated triggers one reload for 50 reque
   await a.call('offset', offset);
   const [ta] = await a.call('create', 'a-user');
   const kidA = kidOf(ta.accessToken);
-  assert.notEqual(kidA, `k${r0.createdAt}`, 'process A rotated');
+  assert.notEqual(kidA, kidFor(r0.value), 'process A rotated');
 
   const q0 = native.testQueryCount();
   const concurrent = await Promise.all(Array.from({ length: 25 }, () => ST.getSession(ta.accessToken, null)));
@@ -194,7 +194,7 @@ test('a token from another process that rotated triggers one reload for 50 reque
   const sb = await ST.createNewSession('b-after');
   assert.equal(kidOf(sb.accessToken.value), kidA);
   const rows = await keyRows();
-  assert.equal(`k${rows.access_token_signing_key.createdAt}`, kidA);
+  assert.equal(kidFor(rows.access_token_signing_key.value), kidA);
   assert.deepEqual(rows.access_token_signing_key_previous, r0);
   assert.equal((await a.call('get', sb.accessToken.value)).userId, 'b-after');
   assert.equal((await a.call('get', mine.accessToken.value)).userId, 'b-before', 'A accepts B\'s previous-key token');
@@ -247,7 +247,7 @@ test('a rotation written straight into the key table is picked up with at most o
   assert.ok(grew <= 1, `50 getSession calls cost ${grew} queries (at most 1 allowed)`);
   assert.equal((await ST.getSession(mine.accessToken.value, null)).session.userId, 'before', 'previous key still in grace');
   const s = await ST.createNewSession('after');
-  assert.equal(kidOf(s.accessToken.value), `k${c1}`, 'new tokens use the key picked up');
+  assert.equal(kidOf(s.accessToken.value), kidFor(newValue), 'new tokens use the key picked up');
   assert.ok(signedWith(s.accessToken.value, newValue));
 });
 
@@ -284,7 +284,7 @@ test('4 processes rotating concurrently end with one new key and accept each oth
   await Promise.all(workers.map((w) => w.call('init', cfg)));
   const r0 = (await keyRows()).access_token_signing_key;
   const before = (await Promise.all(workers.map((w, i) => w.call('create', `pre${i}`)))).flat();
-  assert.deepEqual(new Set(before.map((s) => kidOf(s.accessToken))), new Set([`k${r0.createdAt}`]), 'concurrent inits agreed on one key');
+  assert.deepEqual(new Set(before.map((s) => kidOf(s.accessToken))), new Set([kidFor(r0.value)]), 'concurrent inits agreed on one key');
 
   const offset = HOUR + 5000 + (Date.now() - r0.createdAt);
   await Promise.all(workers.map((w) => w.call('offset', offset)));
@@ -294,8 +294,8 @@ test('4 processes rotating concurrently end with one new key and accept each oth
   assert.equal(kids.size, 1, `all processes sign with one new key, got ${[...kids].join(', ')}`);
   const [kid] = kids;
   const rows = await keyRows();
-  assert.equal(kid, `k${rows.access_token_signing_key.createdAt}`);
-  assert.notEqual(kid, `k${r0.createdAt}`);
+  assert.equal(kid, kidFor(rows.access_token_signing_key.value));
+  assert.notEqual(kid, kidFor(r0.value));
   assert.deepEqual(rows.access_token_signing_key_previous, r0);
   assert.equal(Object.keys(rows).length, 3);
 
@@ -310,4 +310,30 @@ test('4 processes rotating concurrently end with one new key and accept each oth
       assert.equal(got.handle, s.handle);
     }
   }
+});
+
+test('key ids do not depend on created_at_time: tokens keep verifying after it is edited (dynamic on and off)', async (t) => {
+  for (const dynamic of [true, false]) {
+    await t.test(`dynamic: ${dynamic}`, async () => {
+      await ST.close();
+      await h.dropTables(PREFIX);
+      await ST.init(config({ signingKey: { dynamic } }));
+      const s = await ST.createNewSession(`edited-${dynamic}`);
+      // A restore or a DBA correcting a clock moves the column back 2 h; a new process starts.
+      await h.query(`UPDATE ${KEYS} SET created_at_time = created_at_time - ? WHERE key_name = 'access_token_signing_key'`, [2 * HOUR]);
+      await ST.close();
+      await ST.init(config({ signingKey: { dynamic } }));
+      const v = await ST.getSession(s.accessToken.value, s.antiCsrfToken);
+      assert.equal(v.session.userId, `edited-${dynamic}`);
+      const again = await ST.createNewSession('after-edit');
+      assert.equal(kidOf(again.accessToken.value), kidOf(s.accessToken.value), 'same key, same id');
+    });
+  }
+});
+
+test('tokens minted before key ids came from the key (kid k<created_at>) keep verifying', async () => {
+  await ST.init(config());
+  const { value, createdAt } = (await keyRows()).access_token_signing_key;
+  const legacy = craftToken(value, `k${createdAt}`, Date.now() + HOUR);
+  assert.equal((await ST.getSession(legacy, null)).session.userId, 'crafted-user');
 });

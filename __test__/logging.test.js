@@ -171,6 +171,12 @@ test('logging.error receives the removal job\'s database errors', async () => {
     assert.ok(await waitFor(() => log.error.length > 0, 5000), 'job failure reported');
   });
   assert.ok(texts(log.error[0]).some((t) => /remov/i.test(t)), `names the removal: ${texts(log.error[0])}`);
+  // Like every GENERAL_ERROR: an Error of the package, errType 1000, a clean message.
+  const e = log.error[0];
+  assert.ok(e instanceof Error && ST.Error.isErrorFromAuth(e), `an Error of the package: ${JSON.stringify(e)}`);
+  assert.equal(e.errType, ST.Error.GENERAL_ERROR);
+  assert.doesNotMatch(e.message, /\b[1-4]000:/, 'no error code inside the message');
+  assert.match(e.message, /^GENERAL_ERROR: removing expired sessions failed: database error: /);
 });
 
 test('a logger that throws never breaks init, sessions, rotation, errors or the job', async () => {

@@ -36,6 +36,15 @@ function ignoreLoggerFailure() {
 
 setGeneralErrorListener((e) => log('error', e));
 
+/**
+ * A log line of the native core: info lines as text; error lines (background failures such
+ * as the removal job's) as a GENERAL_ERROR, which reaches `logging.error` like any other.
+ */
+function fromNativeLog(line) {
+  if (line.level === 'error') generalError(line.message);
+  else log('info', line.message);
+}
+
 /** Validated settings; GENERAL_ERROR before init resolved. */
 function getSettings() {
   if (settings === null) {
@@ -137,7 +146,7 @@ async function init(config) {
   loggers = { info: at(config, 'logging', 'info'), error: at(config, 'logging', 'error') };
   let result;
   try {
-    result = await call(() => native.init(json, (line) => log(line.level, line.message)));
+    result = await call(() => native.init(json, fromNativeLog));
   } catch (e) {
     loggers = previousLoggers;
     throw e;

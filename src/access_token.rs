@@ -27,6 +27,9 @@ pub struct SigningKey {
     encoding: EncodingKey,
     mac: Hmac<Sha256>,
     header_b64: String,
+    /// The header of tokens minted before key ids came from the key (`k<created_at>`), so
+    /// they keep verifying until they expire.
+    legacy_header_b64: Option<String>,
 }
 
 fn header_for(kid: &str) -> Header {
@@ -35,25 +38,30 @@ fn header_for(kid: &str) -> Header {
     header
 }
 
+/// The first segment of any token signed under `kid` (serialisation is deterministic).
+fn header_b64(kid: &str, encoding: &EncodingKey) -> String {
+    let sample = jsonwebtoken::encode(&header_for(kid), &(), encoding).unwrap_or_default();
+    sample.split('.').next().unwrap_or_default().to_string()
+}
+
 impl SigningKey {
-    pub fn new(kid: String, created_at: u64, secret: &str) -> Self {
+    /// `legacy_kid`: an older id of the same key whose tokens still verify.
+    pub fn new(kid: String, legacy_kid: Option<&str>, created_at: u64, secret: &str) -> Self {
         let encoding = EncodingKey::from_secret(secret.as_bytes());
-        // The first segment of any token this key signs (serialisation is deterministic).
-        let sample = jsonwebtoken::encode(&header_for(&kid), &(), &encoding).unwrap_or_default();
-        let header_b64 = sample.split('.').next().unwrap_or_default().to_string();
         SigningKey {
+            header_b64: header_b64(&kid, &encoding),
+            legacy_header_b64: legacy_kid.map(|k| header_b64(k, &encoding)),
             kid,
             created_at,
-            encoding,
             mac: Hmac::<Sha256>::new_from_slice(secret.as_bytes())
                 .expect("HMAC takes any key length"),
-            header_b64,
+            encoding,
         }
     }
 
-    /// True when `token_header` (the first segment) is exactly the one this key writes.
+    /// True when `token_header` (the first segment) is exactly one this key writes or wrote.
     pub fn wrote_header(&self, token_header: &str) -> bool {
-        self.header_b64 == token_header
+        self.header_b64 == token_header || self.legacy_header_b64.as_deref() == Some(token_header)
     }
 }
 
@@ -172,7 +180,7 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_payload_text_and_null() {
-        let key = SigningKey::new("k1".into(), 1, "secret");
+        let key = SigningKey::new("k1".into(), None, 1, "secret");
         for p in [
             Some(r#"{"a":[1,2,{"b":null}]}"#),
             Some("null"),
@@ -191,12 +199,12 @@ mod tests {
 
     #[test]
     fn rejects_expired_foreign_and_altered_tokens() {
-        let key = SigningKey::new("k1".into(), 1, "secret");
+        let key = SigningKey::new("k1".into(), None, 1, "secret");
         let t = sign(&key, &claims(2000, None)).unwrap();
         let v =
             |token: &str, key: &SigningKey, now| split(token).and_then(|p| verify(&p, key, now));
         assert_eq!(v(&t, &key, 2000).unwrap_err().code(), 3000);
-        let other = SigningKey::new("k1".into(), 1, "other");
+        let other = SigningKey::new("k1".into(), None, 1, "other");
         assert_eq!(v(&t, &other, 1000).unwrap_err().code(), 3000);
         let mut segments: Vec<&str> = t.split('.').collect();
         segments[2] = "AAAA";
@@ -212,7 +220,7 @@ mod tests {
 
     #[test]
     fn rejects_alg_none() {
-        let key = SigningKey::new("k1".into(), 1, "secret");
+        let key = SigningKey::new("k1".into(), None, 1, "secret");
         let t = sign(&key, &claims(2000, None)).unwrap();
         let body = t.split('.').nth(1).unwrap();
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"k1"}"#);
@@ -235,6 +243,7 @@ mod timing {
     fn time_verify() {
         let key = SigningKey::new(
             "k1795879196131".into(),
+            None,
             1,
             "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
         );

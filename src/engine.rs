@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 use crate::error::{AuthError, Result};
 use crate::keys::Keys;
 use crate::logger::Logger;
+use crate::orphans::Orphans;
 use crate::store::Store;
 use crate::token_cache::TokenCache;
 
@@ -19,6 +20,8 @@ pub struct Engine {
     pub keys: Keys,
     pub log: Logger,
     pub verified_tokens: TokenCache,
+    /// Clean-ups of rows that rejected logins may have left.
+    pub orphans: Orphans,
     /// The removal job and, with several servers, the fail-back probe.
     jobs: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -94,6 +97,7 @@ async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
         keys,
         log,
         verified_tokens: TokenCache::default(),
+        orphans: Orphans::default(),
         jobs: Mutex::new(jobs),
     }))
 }
@@ -119,5 +123,6 @@ pub async fn close() -> Result<()> {
     {
         job.abort();
     }
+    engine.orphans.stop();
     engine.store.disconnect().await
 }

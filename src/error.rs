@@ -1,6 +1,7 @@
 //! The one error type. Each variant is one of the four documented error kinds; it crosses
 //! the N-API boundary as `"<code>:<detail>"` in the message, which the JS layer turns into
-//! the documented `{errType, err}` object.
+//! the documented `{errType, err}` object. (napi-rs 3 gives async exports no typed error
+//! code, hence the prefix; log lines carry only the detail.) Display is the detail alone.
 
 use std::fmt;
 
@@ -42,7 +43,7 @@ impl AuthError {
     }
 
     /// The detail after the code: a message, or for theft the JSON `{sessionHandle, userId}`.
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             AuthError::General(m) | AuthError::Unauthorised(m) | AuthError::TryRefreshToken(m) => {
                 m.clone()
@@ -58,7 +59,14 @@ impl AuthError {
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.code(), self.detail())
+        f.write_str(&self.detail())
+    }
+}
+
+impl AuthError {
+    /// The message that crosses the boundary: `"<code>:<detail>"`.
+    pub fn boundary_message(&self) -> String {
+        format!("{}:{}", self.code(), self.detail())
     }
 }
 
@@ -66,7 +74,7 @@ impl std::error::Error for AuthError {}
 
 impl From<AuthError> for napi::Error {
     fn from(e: AuthError) -> Self {
-        napi::Error::new(napi::Status::GenericFailure, e.to_string())
+        napi::Error::new(napi::Status::GenericFailure, e.boundary_message())
     }
 }
 
@@ -84,15 +92,19 @@ mod tests {
 
     #[test]
     fn codes_cross_the_boundary_in_the_message() {
-        assert_eq!(AuthError::general("x").to_string(), "1000:x");
-        assert_eq!(AuthError::unauthorised("gone").to_string(), "2000:gone");
-        assert_eq!(AuthError::try_refresh("exp").to_string(), "3000:exp");
+        assert_eq!(AuthError::general("x").boundary_message(), "1000:x");
+        assert_eq!(AuthError::general("x").to_string(), "x");
+        assert_eq!(
+            AuthError::unauthorised("gone").boundary_message(),
+            "2000:gone"
+        );
+        assert_eq!(AuthError::try_refresh("exp").boundary_message(), "3000:exp");
         let theft = AuthError::TokenTheft {
             session_handle: "h".into(),
             user_id: "u\"1".into(),
         };
         assert_eq!(
-            theft.to_string(),
+            theft.boundary_message(),
             r#"4000:{"sessionHandle":"h","userId":"u\"1"}"#
         );
     }

@@ -31,7 +31,7 @@ pub const NOW_MS: u64 = 1_700_000_000_000;
 
 fn signing_key() -> &'static Arc<SigningKey> {
     static K: OnceLock<Arc<SigningKey>> = OnceLock::new();
-    K.get_or_init(|| Arc::new(SigningKey::new(SIGNING_KID.into(), 1, SIGNING_SECRET)))
+    K.get_or_init(|| Arc::new(SigningKey::new(SIGNING_KID.into(), None, 1, SIGNING_SECRET)))
 }
 
 /// One cache for the whole run, like the engine's: inputs that verified stay in it (up to its

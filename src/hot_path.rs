@@ -15,10 +15,10 @@ use napi::{check_status, sys, Env, JsError, JsValue, Result};
 use napi_derive::napi;
 
 use crate::access_token::Claims;
-use crate::ascii_arg::Latin1Arg;
 use crate::engine::engine;
 use crate::error::AuthError;
 use crate::session::{self, KeySource};
+use crate::string_arg::AsciiArg;
 
 const NAME: &CStr = c"getSessionWithoutDb";
 
@@ -85,8 +85,8 @@ unsafe fn call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys:
     for slot in argv.iter_mut().skip(argc) {
         *slot = undefined;
     }
-    let access_token = Latin1Arg::from_napi_value(env, argv[0])?;
-    let anti_csrf = Option::<Latin1Arg>::from_napi_value(env, argv[1])?;
+    let access_token = AsciiArg::from_napi_value(env, argv[0])?;
+    let anti_csrf = Option::<AsciiArg>::from_napi_value(env, argv[1])?;
     let app_key = Option::<String>::from_napi_value(env, argv[2])?;
     match verify(&access_token, anti_csrf.as_deref(), app_key.as_deref())? {
         Some(claims) => js_string(env, &encode(&claims)),
@@ -109,8 +109,8 @@ unsafe fn js_string(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
     Ok(value)
 }
 
-/// Tokens and anti-CSRF headers cross as Latin-1 (a copy, where UTF-8 would scan and
-/// re-encode them): valid ones are ASCII, and anything not valid UTF-8 is refused.
+/// Tokens and anti-CSRF headers cross as ASCII bytes (see string_arg); the verifier refuses
+/// any other byte.
 fn verify(
     access_token: &[u8],
     anti_csrf: Option<&[u8]>,

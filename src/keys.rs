@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use crate::access_token::{self, Parts, SigningKey};
 use crate::clock::now_ms;
 use crate::config::Config;
-use crate::crypto::{new_key, Sealer};
+use crate::crypto::{new_key, sha256_hex, Sealer};
 use crate::error::{AuthError, Result};
 use crate::logger::Logger;
 use crate::store::{KeyRow, Store};
@@ -30,7 +30,7 @@ struct KeySet {
 /// How a token's key id resolved.
 pub enum Lookup {
     Found(Arc<SigningKey>),
-    /// Newer than anything cached: reload from the database, then look again.
+    /// A key id of ours that is not cached: reload from the database, then look again.
     Reload,
     Unknown,
 }
@@ -47,13 +47,40 @@ pub struct Keys {
     last_reload_ms: AtomicU64,
 }
 
-fn kid_of(created_at: u64) -> String {
-    format!("k{created_at}")
+/// A key's id, derived from the key itself (never from `created_at_time`, which a restore or
+/// a DBA may change): `s` and 24 hex digits of a domain-separated SHA-256 of the key value.
+/// It names the key without revealing it (the keys are 256 random bits).
+fn kid_of(value: &str) -> String {
+    let digest = sha256_hex(&format!("supertokens access-token key id\0{value}"));
+    format!("s{}", &digest[..KID_HEX])
+}
+
+const KID_HEX: usize = 24;
+
+/// Whether `kid` has the form of a key id this package writes: an unknown one may be a key
+/// another process created since this one loaded its keys, worth one reload.
+fn looks_like_ours(kid: &str) -> bool {
+    kid.len() == 1 + KID_HEX
+        && kid.starts_with('s')
+        && kid[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// An older-form id `k<created_at>` newer than `current` and not in the future: a key a
+/// process of an earlier version rotated in (rolling upgrades).
+fn newer_legacy(kid: &str, current: &SigningKey) -> bool {
+    kid.strip_prefix('k')
+        .and_then(|t| t.parse::<u64>().ok())
+        .is_some_and(|t| t > current.created_at && t <= now_ms() + RELOAD_INTERVAL_MS)
 }
 
 fn signing_key(row: &KeyRow) -> Arc<SigningKey> {
+    // Tokens minted before ids came from the key named it `k<created_at>`.
+    let legacy = format!("k{}", row.created_at);
     Arc::new(SigningKey::new(
-        kid_of(row.created_at),
+        kid_of(&row.value),
+        Some(&legacy),
         row.created_at,
         &row.value,
     ))
@@ -66,7 +93,7 @@ pub fn app_key(secret: &str) -> Result<SigningKey> {
             "tokens.accessToken.signingKey.get must resolve to a non-empty string",
         ));
     }
-    Ok(SigningKey::new("app".into(), 0, secret))
+    Ok(SigningKey::new("app".into(), None, 0, secret))
 }
 
 impl Keys {
@@ -141,7 +168,7 @@ impl Keys {
         // Re-read first: another process may have rotated already.
         let rows = store.keys([CURRENT, PREVIOUS, REFRESH]).await?;
         let stored = key_set(&rows)?;
-        if stored.current.created_at == set.current.created_at {
+        if stored.current.kid == set.current.kid {
             let old_row = rows
                 .into_iter()
                 .find(|r| r.name == CURRENT)
@@ -183,11 +210,16 @@ impl Keys {
                 };
             }
         }
-        let newer = access_token::kid(parts)
-            .ok()
-            .and_then(|kid| kid.strip_prefix('k').and_then(|t| t.parse::<u64>().ok()))
-            .is_some_and(|t| t > set.current.created_at && t <= now_ms() + RELOAD_INTERVAL_MS);
-        if newer {
+        // A key this process has not loaded yet (another one rotated): reload, at most once
+        // per RELOAD_INTERVAL_MS whatever the tokens say.
+        // A cached key's own id under another header (alg HS512, extra fields) is forged.
+        let cached = |kid: &str| {
+            kid == set.current.kid || set.previous.as_ref().is_some_and(|p| kid == p.kid)
+        };
+        let maybe_new = access_token::kid(parts).is_ok_and(|kid| {
+            (looks_like_ours(&kid) && !cached(&kid)) || newer_legacy(&kid, &set.current)
+        });
+        if maybe_new {
             Lookup::Reload
         } else {
             Lookup::Unknown
@@ -216,4 +248,42 @@ fn key_set(rows: &[KeyRow]) -> Result<KeySet> {
         current: signing_key(current),
         previous: rows.iter().find(|r| r.name == PREVIOUS).map(signing_key),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_come_from_the_key_alone() {
+        let a = kid_of("key-a");
+        assert_eq!(a, kid_of("key-a"), "stable");
+        assert_ne!(a, kid_of("key-b"));
+        assert_eq!(a.len(), 25);
+        assert!(looks_like_ours(&a));
+        let row = |created_at| KeyRow {
+            name: CURRENT.into(),
+            value: "key-a".into(),
+            created_at,
+        };
+        assert_eq!(signing_key(&row(1)).kid, signing_key(&row(999)).kid);
+    }
+
+    #[test]
+    fn only_our_key_id_form_causes_a_reload() {
+        assert!(looks_like_ours(&kid_of("x")));
+        let long = "x".repeat(400);
+        for other in [
+            "",
+            "k",
+            "k1795879196131",
+            "app",
+            "S0123456789abcdef01234567",
+            "s0123456789ABCDEF01234567",
+            "s0123",
+            &long,
+        ] {
+            assert!(!looks_like_ours(other), "{other}");
+        }
+    }
 }

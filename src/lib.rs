@@ -4,7 +4,6 @@
 
 mod access_token;
 mod api;
-mod ascii_arg;
 mod cleanup;
 mod clock;
 mod config;
@@ -16,8 +15,10 @@ pub mod fuzz_api;
 mod hot_path;
 mod keys;
 mod logger;
+mod orphans;
 mod refresh_token;
 mod servers;
 mod session;
 mod store;
+mod string_arg;
 mod token_cache;

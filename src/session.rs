@@ -2,7 +2,6 @@
 //! session data. Token values and hashes never leave this module in an error message.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::value::RawValue;
 
@@ -13,7 +12,6 @@ use crate::engine::Engine;
 use crate::error::{AuthError, Result};
 use crate::keys::{self, Lookup};
 use crate::refresh_token;
-use crate::store::Store;
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
@@ -21,9 +19,6 @@ const MAX_JSON_BYTES: usize = 65_535;
 /// Browsers silently drop a cookie whose name and value exceed 4096 bytes.
 const MAX_COOKIE_BYTES: usize = 4096;
 const ACCESS_COOKIE_NAME: &str = "sAccessToken";
-/// How long a rejected login keeps trying to remove a row it may have left: 60 s.
-const FORGET_ATTEMPTS: u32 = 300;
-const FORGET_RETRY: Duration = Duration::from_millis(200);
 
 pub struct NewSession {
     pub handle: String,
@@ -181,7 +176,7 @@ pub async fn create(
         )
         .await;
     if let Err(err) = inserted {
-        forget_later(e.store.clone(), handle);
+        forget_later(e, handle);
         return Err(err);
     }
     Ok(NewSession {
@@ -199,15 +194,18 @@ pub async fn create(
 
 /// A failed INSERT may still have been committed (the answer lost with the connection):
 /// delete the row once the database answers again, so a rejected login leaves nothing.
-fn forget_later(store: Arc<Store>, handle: String) {
-    napi::bindgen_prelude::spawn(async move {
-        for _ in 0..FORGET_ATTEMPTS {
-            if store.delete_session(&handle).await.is_ok() {
-                return;
-            }
-            tokio::time::sleep(FORGET_RETRY).await;
-        }
+fn forget_later(e: &Engine, handle: String) {
+    let store = e.store.clone();
+    let started = e.orphans.forget(move || {
+        let (store, handle) = (store.clone(), handle.clone());
+        async move { store.delete_session(&handle).await.is_ok() }
     });
+    if !started {
+        e.log.error(
+            "too many rejected logins are being cleaned up; this one's row, if it was \
+             written, is left to the expired-session removal",
+        );
+    }
 }
 
 /// The checks every access token goes through; `None` from the key lookup means the key
@@ -218,6 +216,11 @@ fn verify_claims(
     anti_csrf: Option<&str>,
     source: &KeySource<'_>,
 ) -> Result<Option<Arc<Claims>>> {
+    // Every token this library issues is ASCII; refusing anything else first makes every
+    // path (fast, database, Express) answer alike for look-alike characters.
+    if !token.is_ascii() {
+        return Err(AuthError::try_refresh("access token is malformed"));
+    }
     let parts = access_token::split(token)?;
     let now = now_ms();
     let claims = match source {
