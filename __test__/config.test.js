@@ -1,8 +1,9 @@
 'use strict';
 /**
- * `init(config)` (SPEC §2): every invalid field is a GENERAL_ERROR naming the field and
- * creates nothing; the init lifecycle (before init, twice, after failure, after close);
- * MySQL errors; and the tables a valid init creates (SPEC §5).
+ * `init(config)` (SPEC §2): every invalid field, and every unknown key (with a close option
+ * suggested), is a GENERAL_ERROR naming the field and creates nothing; the init lifecycle
+ * (before init, twice, after failure, after close); MySQL errors; and the tables a valid
+ * init creates (SPEC §5).
  */
 
 const { describe, test, before, after } = require('node:test');
@@ -247,6 +248,62 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
   test('sameSite "none" is accepted with secure: true', async (t) => {
     t.after(() => ST.close());
     await ST.init(h.configFor(PREFIX, { cookie: { secure: true, sameSite: 'none' } }));
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('unknown keys: GENERAL_ERROR naming the full path and a close option, nothing created', () => {
+  const fn = () => {};
+  // [path of the unknown key, its value, the exact message]
+  const cases = [
+    ['tokens.accessToken.blacklistng', true, 'config: tokens.accessToken.blacklistng is not an option; did you mean blacklisting?'],
+    ['cookies', { domain: 'localhost' }, 'config: cookies is not an option; did you mean cookie?'],
+    ['mysql.pasword', 'x', 'config: mysql.pasword is not an option; did you mean password?'],
+    ['mysql.tables.signingkey', 'cfg_k2', 'config: mysql.tables.signingkey is not an option; did you mean signingKey?'],
+    ['mysql.ssl', { rejectUnauthorised: false }, 'config: mysql.ssl.rejectUnauthorised is not an option; did you mean rejectUnauthorized?'],
+    ['tokens.acessToken', { blacklisting: true }, 'config: tokens.acessToken is not an option; did you mean accessToken?'],
+    ['tokens.enableAntiCSRF', false, 'config: tokens.enableAntiCSRF is not an option; did you mean enableAntiCsrf?'],
+    ['tokens.accessToken.signingKey.updateIntervall', 48, 'config: tokens.accessToken.signingKey.updateIntervall is not an option; did you mean updateInterval?'],
+    ['tokens.refreshToken.valdity', 1, 'config: tokens.refreshToken.valdity is not an option; did you mean validity?'],
+    ['logging.eror', fn, 'config: logging.eror is not an option; did you mean error?'],
+    ['cookie.samesite', 'strict', 'config: cookie.samesite is not an option; did you mean sameSite?'],
+  ];
+
+  async function assertUnknown(config, message) {
+    await h.dropTables(PREFIX);
+    await assert.rejects(ST.init(config), (e) => {
+      assert.equal(e.errType, GENERAL_ERROR, e.message);
+      assert.equal(e.err.message, message);
+      return true;
+    });
+    await assertNoTables([`${PREFIX}_keys`, `${PREFIX}_sessions`, 'cfg_k2']);
+    await h.rejectsWith(core.getAllSessionHandlesForUser('u'), GENERAL_ERROR, /\binit\b/);
+  }
+
+  for (const [path, value, message] of cases) {
+    test(`${path} = ${show(value)} → ${message}`, async (t) => {
+      t.after(() => ST.close());
+      await assertUnknown(configWith(path, value), message);
+    });
+  }
+
+  test('a key close to no option gets no suggestion, only the options of its section', async (t) => {
+    t.after(() => ST.close());
+    await assertUnknown(
+      configWith('tokens.accessToken.colour', 'blue'),
+      'config: tokens.accessToken.colour is not an option (the options are signingKey, validity, blacklisting, accessTokenPath)',
+    );
+    const hosts = configWith('mysql.hosts', [{ host: h.db.host, port: h.db.port, weight: 2 }]);
+    delete hosts.mysql.host;
+    delete hosts.mysql.port;
+    await assertUnknown(hosts, 'config: mysql.hosts[0].weight is not an option (the options are host, port)');
+  });
+
+  test('an unknown key whose value is null or a function is rejected too', async (t) => {
+    t.after(() => ST.close());
+    await assertUnknown(configWith('cookie.secur', null), 'config: cookie.secur is not an option; did you mean secure?');
+    await assertUnknown(configWith('logging.warn', fn), 'config: logging.warn is not an option (the options are info, error)');
   });
 });
 
