@@ -6,6 +6,7 @@ mod access_token;
 mod api;
 mod cleanup;
 mod clock;
+mod columns;
 mod config;
 mod crypto;
 mod engine;

@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use mysql_async::prelude::*;
-use mysql_async::{Conn, TxOpts};
+use mysql_async::{Conn, Row, TxOpts};
 use rand::Rng;
 
+use crate::columns::take;
 use crate::config::MysqlConfig;
 use crate::error::{AuthError, Result};
 use crate::servers::{classify, Failure, Servers};
@@ -50,6 +51,8 @@ pub struct KeyRow {
 
 /// The SQL text, built once from the validated table names.
 struct Sql {
+    keys_table: String,
+    sessions_table: String,
     create_keys: String,
     create_sessions: String,
     select_keys: String,
@@ -90,6 +93,8 @@ impl Sql {
             }
         };
         Sql {
+            keys_table: keys.to_string(),
+            sessions_table: sessions.to_string(),
             create_keys: format!(
                 "CREATE TABLE IF NOT EXISTS {keys} (key_name VARCHAR(128) NOT NULL, \
                  key_value VARCHAR(255), created_at_time BIGINT UNSIGNED, \
@@ -316,19 +321,24 @@ impl Store {
 
     pub async fn keys(&self, names: [&str; 3]) -> Result<Vec<KeyRow>> {
         self.run(1, move |mut c: Conn| async move {
-            let rows: Vec<(String, Option<String>, Option<u64>)> = c
+            let rows: Vec<Row> = c
                 .exec(&self.sql.select_keys, (names[0], names[1], names[2]))
                 .await?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|(name, value, created)| {
-                    Some(KeyRow {
+            let t = self.sql.keys_table.as_str();
+            let mut keys = Vec::with_capacity(rows.len());
+            for mut row in rows {
+                let name = take(&mut row, 0, t, "key_name")?;
+                let value: Option<String> = take(&mut row, 1, t, "key_value")?;
+                let created: Option<u64> = take(&mut row, 2, t, "created_at_time")?;
+                if let Some(value) = value {
+                    keys.push(KeyRow {
                         name,
-                        value: value?,
+                        value,
                         created_at: created.unwrap_or(0),
-                    })
-                })
-                .collect())
+                    });
+                }
+            }
+            Ok(keys)
         })
         .await
     }
@@ -405,11 +415,11 @@ impl Store {
                 .await;
             match inserted {
                 Err(mysql_async::Error::Server(e)) if e.code == 1062 => {
-                    let row: Option<(String, String, u64, Option<String>)> = c
+                    let row: Option<Row> = c
                         .exec_first(&self.sql.select_session, (handle, handle))
                         .await?;
-                    match row {
-                        Some((_, hash, _, _)) if hash == refresh_token_hash2 => Ok(()),
+                    match row.map(|r| self.session_row(r)).transpose()? {
+                        Some(row) if row.refresh_token_hash2 == refresh_token_hash2 => Ok(()),
                         _ => Err(mysql_async::Error::Server(e)),
                     }
                 }
@@ -417,6 +427,18 @@ impl Store {
             }
         })
         .await
+    }
+
+    /// A row of `select_session`, every column checked.
+    fn session_row(&self, mut row: Row) -> DbResult<SessionRow> {
+        let t = self.sql.sessions_table.as_str();
+        Ok(SessionRow {
+            user_id: take(&mut row, 0, t, "user_id")?,
+            refresh_token_hash2: take(&mut row, 1, t, "refresh_token_hash_2")?,
+            expires_at: take(&mut row, 2, t, "expires_at")?,
+            jwt_payload: take::<Option<String>>(&mut row, 3, t, "jwt_user_payload")?
+                .unwrap_or_default(),
+        })
     }
 
     /// True while the session exists and has not expired at `now`.
@@ -432,17 +454,10 @@ impl Store {
 
     pub async fn session(&self, handle: &str) -> Result<Option<SessionRow>> {
         self.run(1, move |mut c: Conn| async move {
-            let row: Option<(String, String, u64, Option<String>)> = c
+            let row: Option<Row> = c
                 .exec_first(&self.sql.select_session, (handle, handle))
                 .await?;
-            Ok(row.map(
-                |(user_id, refresh_token_hash2, expires_at, jwt)| SessionRow {
-                    user_id,
-                    refresh_token_hash2,
-                    expires_at,
-                    jwt_payload: jwt.unwrap_or_default(),
-                },
-            ))
+            row.map(|r| self.session_row(r)).transpose()
         })
         .await
     }
@@ -489,8 +504,13 @@ impl Store {
 
     pub async fn user_session_handles(&self, user_id: &str) -> Result<Vec<String>> {
         self.run(1, move |mut c: Conn| async move {
-            c.exec(&self.sql.user_session_handles, (user_id, user_id))
-                .await
+            let rows: Vec<Row> = c
+                .exec(&self.sql.user_session_handles, (user_id, user_id))
+                .await?;
+            let t = self.sql.sessions_table.as_str();
+            rows.into_iter()
+                .map(|mut row| take(&mut row, 0, t, "session_handle"))
+                .collect()
         })
         .await
     }
@@ -498,10 +518,13 @@ impl Store {
     /// The stored session-data JSON text; None when the session does not exist.
     pub async fn session_data(&self, handle: &str) -> Result<Option<String>> {
         self.run(1, move |mut c: Conn| async move {
-            let row: Option<Option<String>> = c
+            let row: Option<Row> = c
                 .exec_first(&self.sql.select_session_data, (handle, handle))
                 .await?;
-            Ok(row.map(Option::unwrap_or_default))
+            let t = self.sql.sessions_table.as_str();
+            row.map(|mut r| take::<Option<String>>(&mut r, 0, t, "session_info"))
+                .transpose()
+                .map(|data| data.map(Option::unwrap_or_default))
         })
         .await
     }
