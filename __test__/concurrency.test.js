@@ -6,7 +6,7 @@
  * (every batch runs under a deadline), nothing may answer with a 500.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

@@ -9,13 +9,13 @@
  * an outage must reject with GENERAL_ERROR within OUTAGE_BOUND_MS = 11 s (measured below).
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { performance } = require('node:perf_hooks');
 const ST = require('../index.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 const { FaultProxy } = require('./fixtures/faults-proxy.js');
 

@@ -5,7 +5,7 @@
  * cookie-parser in front of the routes and once reading the raw Cookie header.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
@@ -13,7 +13,7 @@ const crypto = require('node:crypto');
 const express = require('express');
 const cookieParser = require('cookie-parser');
 const ST = require('../express.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 
 const PREFIX = 'gs_test';

@@ -8,7 +8,7 @@
  * of it, and no key, password or raw refresh token may show up in any message or log line.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -21,7 +21,7 @@ const express = require('express');
 const cookieParser = require('cookie-parser');
 const ST = require('../index.js');
 const STX = require('../express.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 
 // Per-run table names (all starting with "hostile"), so two runs of this file at the same

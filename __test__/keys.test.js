@@ -5,12 +5,12 @@
  * for key ids this process has not loaded yet. The clock hook replaces hours of waiting.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const ST = require('../index.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 const { craftToken, kidFor, kidOf, signedWith } = require('./fixtures/keys-jwt.js');
 const { startWorker } = require('./fixtures/keys-pool.js');

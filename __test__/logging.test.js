@@ -5,13 +5,13 @@
  * no secret (key value, password, refresh token) in any log line or error message.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const ST = require('../index.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 
 const PREFIX = 'logging';
@@ -211,7 +211,7 @@ test('a logger that throws never breaks init, sessions, rotation, errors or the 
 
 test('an async logger that rejects does not crash the process', () => {
   const script = `
-    process.env.SUPERTOKENS_TEST_HOOKS = '1';
+    process.env.SUPERTOKENS_TEST_BUILD = '1';
     const ST = require('./index.js');
     const h = require('./__test__/helpers.js');
     (async () => {
@@ -228,7 +228,7 @@ test('an async logger that rejects does not crash the process', () => {
   `;
   const r = spawnSync(process.execPath, ['-e', script], {
     cwd: require('node:path').join(__dirname, '..'),
-    env: { ...process.env, SUPERTOKENS_TEST_HOOKS: '1' },
+    env: { ...process.env, SUPERTOKENS_TEST_BUILD: '1' },
     encoding: 'utf8',
     timeout: 20_000,
   });

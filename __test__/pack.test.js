@@ -163,6 +163,14 @@ test('the packed tarball installs into a fresh Express app without Rust and work
   for (const d of ['src', 'target', '__test__', 'node_modules', 'npm']) {
     assert.ok(!fs.existsSync(path.join(installed, d)), `${d}/ is not installed`);
   }
+  assert.ok(!fs.existsSync(path.join(installed, 'test-build')), 'the test build is not packed');
+  // The shipped binary has no test or bench hooks at all (they are a cargo feature of the
+  // test build only), so no code in an app's process can move the clock.
+  const shippedExports = JSON.parse(
+    await ok(process.execPath, ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(path.join(installed, BINARY))}))))`], { cwd: app, env }),
+  );
+  assert.ok(shippedExports.includes('createNewSession'), `the binary loads: ${shippedExports}`);
+  assert.deepEqual(shippedExports.filter((k) => /^(test|bench)/i.test(k)), [], 'no hook is exported');
   const appPkg = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8'));
   assert.match(appPkg.dependencies[PKG.name], /^file:/);
   assert.match(appPkg.dependencies.express, /^\^4\./);

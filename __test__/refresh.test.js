@@ -5,14 +5,14 @@
  * refresh cookie's path, against the real MySQL.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const express = require('express');
 const ST = require('../express.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 
 const PREFIX = 'rf_test';

@@ -6,14 +6,14 @@
  * cron expression fails init.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
 const ST = require('../index.js');
-const native = require('../native.js');
+const native = require('../lib/native.js');
 const h = require('./helpers.js');
 
 const PREFIX = 'removal';
@@ -215,7 +215,7 @@ test('close() stops the job; init after close starts it again', async () => {
 function runChild(mode, timeoutMs) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'removal-exit.js'), mode, 'removal_exit'], {
-      env: { ...process.env, SUPERTOKENS_TEST_HOOKS: '1' },
+      env: { ...process.env, SUPERTOKENS_TEST_BUILD: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const events = [];

@@ -4,7 +4,7 @@
  * the Express API and its Session object, against the real MySQL.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');

@@ -14,8 +14,8 @@ const path = require('node:path');
 const label = 'mysql_async, native';
 
 async function open() {
-  process.env.SUPERTOKENS_TEST_HOOKS = '1'; // the hooks refuse to run without it
-  const native = require(path.join(__dirname, '..', 'native.js'));
+  // The test build (worker.js sets SUPERTOKENS_TEST_BUILD for the raw worker).
+  const native = require(path.join(__dirname, '..', 'lib', 'native.js'));
   if (typeof native.benchRawInsert !== 'function' || typeof native.benchRawSelect !== 'function') {
     throw new Error('the addon does not export benchRawInsert/benchRawSelect; use raw-node-mysql.js');
   }

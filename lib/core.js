@@ -4,7 +4,7 @@
  * out, the app's key function and logger, and error conversion. No protocol logic here.
  */
 
-const native = require('../native.js');
+const native = require('./native.js');
 const { generalError, fromNative, setGeneralErrorListener } = require('./errors.js');
 const { decodeFastSession } = require('./fast-session.js');
 

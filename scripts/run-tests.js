@@ -17,11 +17,14 @@ const CLUSTER_SUITES = ['galera.test.js'];
 const suites = fs.readdirSync(dir).filter((f) => /\.test\.(c|m)?js$/.test(f) && !CLUSTER_SUITES.includes(f));
 const usesExpress = suites.filter((f) => /require\(['"]express['"]\)/.test(fs.readFileSync(path.join(dir, f), 'utf8')));
 
+/** Every suite runs against the build with test hooks (npm run build:test; lib/native.js). */
+const TEST_BUILD = { SUPERTOKENS_TEST_BUILD: '1' };
+
 function run(label, files, env = {}) {
   console.log(`\n# ${label}: ${files.length} suites`);
   const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files.map((f) => path.join(dir, f))], {
     stdio: 'inherit',
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...TEST_BUILD, ...env },
   });
   return r.status === 0;
 }

@@ -22,4 +22,6 @@ mod servers;
 mod session;
 mod store;
 mod string_arg;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod token_cache;

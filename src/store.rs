@@ -225,6 +225,7 @@ impl Store {
         Ok(store)
     }
 
+    #[cfg(feature = "test-hooks")]
     pub fn query_count(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
     }

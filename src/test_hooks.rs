@@ -1,0 +1,60 @@
+//! Test and bench hooks, compiled only with the `test-hooks` cargo feature
+//! (`npm run build:test`, into test-build/): the release binary that npm ships does not
+//! contain them, so no code in an app's process can move the clock or reach the raw
+//! statements.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::engine::engine;
+
+/// Test hook: moves this process's clock by `offsetMs` (expiry and rotation tests).
+#[napi(catch_unwind)]
+pub fn test_set_clock_offset(offset_ms: i64) -> Result<()> {
+    crate::clock::set_offset_ms(offset_ms);
+    Ok(())
+}
+
+/// Test hook: statements sent to MySQL by this process since init.
+#[napi(catch_unwind)]
+pub fn test_query_count() -> Result<i64> {
+    Ok(engine()?.store.query_count() as i64)
+}
+
+/// Test hook: runs the expired-session removal now; returns the rows removed.
+#[napi]
+pub async fn test_remove_expired() -> Result<i64> {
+    let e = engine()?;
+    Ok(crate::cleanup::remove_expired(&e.store).await? as i64)
+}
+
+/// Bench hook: the session INSERT alone, through the package's pool and prepared statement,
+/// without tokens or protocol: the raw-MySQL ceiling `npm run bench` compares against.
+#[napi]
+pub async fn bench_raw_insert(
+    session_handle: String,
+    user_id: String,
+    refresh_token_hash2: String,
+    session_info: String,
+    expires_at: i64,
+    jwt_payload: String,
+) -> Result<u32> {
+    let e = engine()?;
+    e.store
+        .insert_session(
+            &session_handle,
+            &user_id,
+            &refresh_token_hash2,
+            &session_info,
+            expires_at.max(0) as u64,
+            &jwt_payload,
+        )
+        .await?;
+    Ok(1)
+}
+
+/// Bench hook: the point SELECT of getSessionData alone (the raw-MySQL ceiling).
+#[napi]
+pub async fn bench_raw_select(session_handle: String) -> Result<Option<String>> {
+    Ok(engine()?.store.session_data(&session_handle).await?)
+}
