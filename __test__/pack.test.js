@@ -48,6 +48,8 @@ function envWithoutRust(extra = {}) {
     if (/^(CARGO|RUSTUP|RUST|RUSTC)/i.test(k)) continue;
     // A test runner's preloads (e.g. the Express 5 redirect) are no part of a user's app.
     if (k === 'NODE_OPTIONS') continue;
+    // The suites' choice of the test build (lib/native.js): a user's app has only the release one.
+    if (k === 'SUPERTOKENS_TEST_BUILD') continue;
     // What `npm test` adds about this package; npm_config_* (registry, cache...) are kept.
     if (/^npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_local_prefix$|config_call$)/i.test(k)) continue;
     env[k] = v;
