@@ -2,54 +2,111 @@
 //! normal case during its validity) is checked once: a hit skips base64, HMAC and JSON.
 //! A hit needs the same token text, verified by the very key object the cache of keys
 //! still accepts for it, and not yet expired; per-request checks (anti-CSRF) still run.
+//!
+//! When full, entries are evicted one at a time by CLOCK (second chance): a hit marks its
+//! entry, and the hand that picks the entry to replace skips (and unmarks) marked ones, so
+//! tokens in use stay while unused and expired ones go. A hit only sets a flag in the entry
+//! it has just read: no list to relink, no allocation.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use hashbrown::HashTable;
+
 use crate::access_token::{Claims, Parts, SigningKey};
 
-/// Bounds memory (~1 KB an entry): when full, the cache starts over.
-const CAPACITY: usize = 10_000;
+/// Bounds memory (~1 KB an entry). `MAX_ENTRIES` in lib/fast-session.js (the decoded
+/// sessions, keyed by `Claims::serial`) must be the same number.
+pub const CAPACITY: usize = 10_000;
 
 struct Entry {
     token: Box<str>,
+    /// Of the signature segment (see `TokenCache::hash`), kept so the index never rehashes.
+    hash: u64,
     key: Arc<SigningKey>,
     claims: Arc<Claims>,
+    /// Set by a hit, cleared when the hand passes: the entry's second chance.
+    referenced: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Positions in `entries`, by `Entry::hash`; an entry is found by its whole token text.
+    index: HashTable<u32>,
+    /// Up to CAPACITY entries, the CLOCK's ring.
+    entries: Vec<Entry>,
+    /// The next position the CLOCK looks at when the cache is full.
+    hand: usize,
+}
+
+impl Inner {
+    fn find(&self, hash: u64, token: &str) -> Option<usize> {
+        let entries = &self.entries;
+        self.index
+            .find(hash, |&i| {
+                let e = &entries[i as usize];
+                e.hash == hash && *e.token == *token
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// The position to reuse when full: the first unmarked entry from the hand on, unmarking
+    /// the ones passed over (at most one full turn, when every entry was marked).
+    fn victim(&mut self) -> usize {
+        loop {
+            let i = self.hand;
+            self.hand = if i + 1 == self.entries.len() {
+                0
+            } else {
+                i + 1
+            };
+            let e = &mut self.entries[i];
+            if !e.referenced {
+                return i;
+            }
+            e.referenced = false;
+        }
+    }
 }
 
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
 
-/// Keys are signature segments, already uniformly spread (a MAC), so their first bytes
-/// serve as the hash; only verified tokens are inserted, so nobody can choose collisions.
-#[derive(Default)]
-struct PrefixHasher(u64);
-
-impl Hasher for PrefixHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes.iter().take(8) {
-            self.0 = self.0 << 8 | u64::from(b);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+pub struct TokenCache {
+    inner: Mutex<Inner>,
+    /// foldhash over the whole signature segment (43 base64url characters). Not a
+    /// DoS-resistant hash, and it need not be: only tokens that verified (a valid HMAC under
+    /// our own key) are ever inserted, so nobody can choose what is in the table or make its
+    /// entries collide, and a lookup of a forged token only probes what honest tokens filled.
+    /// (It is randomly seeded per process all the same.)
+    hasher: foldhash::fast::RandomState,
 }
 
-#[derive(Default)]
-pub struct TokenCache {
-    /// Keyed by the signature segment; the full token is compared on a hit.
-    entries: Mutex<HashMap<Box<str>, Entry, BuildHasherDefault<PrefixHasher>>>,
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache {
+            inner: Mutex::new(Inner {
+                index: HashTable::with_capacity(CAPACITY),
+                entries: Vec::with_capacity(CAPACITY),
+                hand: 0,
+            }),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
 }
 
 impl TokenCache {
+    fn hash(&self, token: &Parts) -> u64 {
+        self.hasher.hash_one(token.signature.as_bytes())
+    }
+
     pub fn get(&self, token: &Parts, key: &Arc<SigningKey>, now_ms: u64) -> Option<Arc<Claims>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let e = entries.get(token.signature)?;
-        let valid =
-            &*e.token == token.token && Arc::ptr_eq(&e.key, key) && e.claims.expiry_time > now_ms;
+        let hash = self.hash(token);
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let i = inner.find(hash, token.token)?;
+        let e = &mut inner.entries[i];
+        let valid = Arc::ptr_eq(&e.key, key) && e.claims.expiry_time > now_ms;
+        e.referenced |= valid;
         valid.then(|| e.claims.clone())
     }
 
@@ -58,18 +115,227 @@ impl TokenCache {
         // Never reused within the process (u64), so a serial always means the same payload.
         claims.serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
         let claims = Arc::new(claims);
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.clear();
+        let hash = self.hash(token);
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = &mut *guard;
+        // The same token again (verified concurrently, or by a reloaded key): update it.
+        if let Some(i) = inner.find(hash, token.token) {
+            let e = &mut inner.entries[i];
+            e.key = key.clone();
+            e.claims = claims.clone();
+            return claims;
         }
-        entries.insert(
-            token.signature.into(),
-            Entry {
-                token: token.token.into(),
-                key: key.clone(),
-                claims: claims.clone(),
-            },
-        );
+        let entry = Entry {
+            token: token.token.into(),
+            hash,
+            key: key.clone(),
+            claims: claims.clone(),
+            referenced: false,
+        };
+        let at = if inner.entries.len() < CAPACITY {
+            inner.entries.push(entry);
+            inner.entries.len() - 1
+        } else {
+            let at = inner.victim();
+            let old = inner.entries[at].hash;
+            if let Ok(slot) = inner.index.find_entry(old, |&i| i as usize == at) {
+                slot.remove();
+            }
+            inner.entries[at] = entry;
+            at
+        };
+        let entries = &inner.entries;
+        inner
+            .index
+            .insert_unique(hash, at as u32, |&i| entries[i as usize].hash);
         claims
+    }
+
+    /// Whether `token` has an entry, without marking it used.
+    #[cfg(test)]
+    fn contains(&self, token: &str) -> bool {
+        let parts = crate::access_token::split(token).unwrap();
+        let hash = self.hash(&parts);
+        self.inner.lock().unwrap().find(hash, token).is_some()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let inner = self.inner.lock().unwrap();
+        debug_assert_eq!(inner.index.len(), inner.entries.len());
+        inner.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access_token::{sign, split};
+
+    fn key() -> Arc<SigningKey> {
+        Arc::new(SigningKey::new(
+            "k1795879196131".into(),
+            1,
+            "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+        ))
+    }
+
+    fn claims(i: usize) -> Claims {
+        Claims {
+            session_handle: format!("6bd615b6-eb10-4e8a-a529-{i:012}"),
+            user_id: format!("user{i}"),
+            rt: "0dc8915515391c2814d02c01f6e6fb789b9609473c38c591e821aa4e08172730".into(),
+            prt: None,
+            anti_csrf_token: Some("19dee15e-ed7c-4e92-9091-fdb4e64aea10".into()),
+            expiry_time: u64::MAX / 2,
+            user_payload: None,
+            serial: 0,
+        }
+    }
+
+    /// `n` real tokens, as the engine signs them (distinct sessions, one key).
+    pub(super) fn tokens(key: &SigningKey, n: usize) -> Vec<String> {
+        (0..n).map(|i| sign(key, &claims(i)).unwrap()).collect()
+    }
+
+    fn put(cache: &TokenCache, key: &Arc<SigningKey>, token: &str, i: usize) {
+        cache.put(&split(token).unwrap(), key, claims(i));
+    }
+
+    fn hit(cache: &TokenCache, key: &Arc<SigningKey>, token: &str) -> bool {
+        cache.get(&split(token).unwrap(), key, 1000).is_some()
+    }
+
+    #[test]
+    fn eviction_is_gradual_and_keeps_what_is_used() {
+        let key = key();
+        let tokens = tokens(&key, CAPACITY + CAPACITY / 2);
+        let cache = TokenCache::default();
+        for (i, t) in tokens[..CAPACITY].iter().enumerate() {
+            put(&cache, &key, t, i);
+        }
+        assert_eq!(cache.len(), CAPACITY);
+        // The newer half is in use.
+        let (unused, used) = tokens[..CAPACITY].split_at(CAPACITY / 2);
+        assert!(used.iter().all(|t| hit(&cache, &key, t)));
+
+        // One more entry evicts one entry (the oldest unused one), not the whole cache.
+        put(&cache, &key, &tokens[CAPACITY], CAPACITY);
+        assert_eq!(cache.len(), CAPACITY);
+        assert!(!cache.contains(&tokens[0]));
+        assert!(tokens[1..=CAPACITY].iter().all(|t| cache.contains(t)));
+
+        // New entries replace the unused ones, oldest first, and never one in use.
+        for (i, t) in tokens.iter().enumerate().skip(CAPACITY + 1) {
+            put(&cache, &key, t, i);
+        }
+        assert_eq!(cache.len(), CAPACITY);
+        assert!(
+            used.iter().all(|t| hit(&cache, &key, t)),
+            "used entries stay"
+        );
+        assert!(unused.iter().all(|t| !cache.contains(t)));
+        assert!(tokens[CAPACITY..].iter().all(|t| cache.contains(t)));
+    }
+
+    #[test]
+    fn same_token_again_replaces_its_entry() {
+        let key = key();
+        let t = &tokens(&key, 1)[0];
+        let cache = TokenCache::default();
+        put(&cache, &key, t, 0);
+        // A reloaded key is a new key object: the old entry no longer counts, a new put
+        // replaces it in place.
+        let reloaded = self::key();
+        assert!(!hit(&cache, &reloaded, t));
+        put(&cache, &reloaded, t, 0);
+        assert_eq!(cache.len(), 1);
+        assert!(hit(&cache, &reloaded, t));
+        assert!(!hit(&cache, &key, t));
+    }
+
+    #[test]
+    fn expired_entries_miss_and_go_first() {
+        let key = key();
+        let tokens = tokens(&key, CAPACITY + 1);
+        let cache = TokenCache::default();
+        for (i, t) in tokens[..CAPACITY].iter().enumerate() {
+            let mut c = claims(i);
+            c.expiry_time = if i == 7 { 500 } else { u64::MAX / 2 };
+            cache.put(&split(t).unwrap(), &key, c);
+        }
+        // Everything but the expired one is in use.
+        for (i, t) in tokens[..CAPACITY].iter().enumerate() {
+            assert_eq!(hit(&cache, &key, t), i != 7);
+        }
+        put(&cache, &key, &tokens[CAPACITY], CAPACITY);
+        assert_eq!(cache.len(), CAPACITY);
+        assert!(tokens[..CAPACITY]
+            .iter()
+            .enumerate()
+            .all(|(i, t)| hit(&cache, &key, t) == (i != 7)));
+    }
+
+    /// The index's buckets come from the hash's low bits and its control bytes from the top
+    /// 7: both must spread for signature segments, whose characters span only 64 byte values
+    /// (the first eight bytes as the hash, as before, gave 64 low bytes and 32 top values).
+    #[test]
+    fn hash_spreads_signature_segments() {
+        let key = key();
+        let n = CAPACITY;
+        let cache = TokenCache::default();
+        let hashes: Vec<u64> = tokens(&key, n)
+            .iter()
+            .map(|t| cache.hash(&split(t).unwrap()))
+            .collect();
+        let distinct = |f: &dyn Fn(u64) -> u64| {
+            let mut v: Vec<u64> = hashes.iter().map(|&h| f(h)).collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        };
+        assert_eq!(distinct(&|h| h & 0xff), 256, "low byte");
+        assert_eq!(distinct(&|h| h >> 57), 128, "top 7 bits");
+        // 10,000 random values in 16,384 buckets fill about 7,490 of them.
+        let buckets = distinct(&|h| h & 0x3fff);
+        assert!(buckets > 7_200, "{buckets} of 16,384 buckets used");
+        assert_eq!(distinct(&|h| h), n);
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::tests::tokens;
+    use super::*;
+    use crate::access_token::split;
+
+    /// `cargo test --release --lib time_lookup -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn time_lookup() {
+        let key = Arc::new(SigningKey::new(
+            "k1795879196131".into(),
+            1,
+            "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+        ));
+        let tokens = tokens(&key, CAPACITY);
+        let cache = TokenCache::default();
+        for t in &tokens {
+            let p = split(t).unwrap();
+            let c = crate::access_token::verify(&p, &key, 1000).unwrap();
+            cache.put(&p, &key, c);
+        }
+        let parts: Vec<Parts> = tokens.iter().map(|t| split(t).unwrap()).collect();
+        for n in [100usize, CAPACITY] {
+            let rounds = 2_000_000 / n;
+            let start = std::time::Instant::now();
+            for _ in 0..rounds {
+                for p in &parts[..n] {
+                    assert!(cache.get(p, &key, 1000).is_some());
+                }
+            }
+            let per = start.elapsed() / (rounds * n) as u32;
+            eprintln!("get, {n} of {} entries: {per:?} per call", parts.len());
+        }
     }
 }
