@@ -13,15 +13,16 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
-const { decodeFastSession, MAX_ENTRIES, keptStats } = require('../lib/fast-session.js');
+const { decodeFastSession, MAX_ENTRIES, isKept } = require('../lib/fast-session.js');
 const { GENERAL_ERROR } = require('../lib/errors.js');
 
 const FAST_SESSION = path.join(__dirname, '..', 'lib', 'fast-session.js');
 const PREFIX = 'fs_test';
 
-// Serials made up here start far above any the native cache hands out in this process
-// (it counts from 1), so the round trip below never meets one of them.
-const FAKE = 1e12;
+// Serials made up here are far above any the native cache hands out in this process (about
+// one per verification), so the round trip below never meets one of them.
+const FAKE_FILLS = 1e8;
+const FAKE = FAKE_FILLS * 10000;
 
 /** [name, native result, what the error message must name] */
 const MALFORMED = [
@@ -85,14 +86,11 @@ function outcomeInWorker(s, timeoutMs) {
 }
 
 describe('decodeFastSession', () => {
-  // First: the cache checks below count on an empty cache.
-  describe('kept sessions (CLOCK, like the native token cache)', () => {
-    const fake = (i) => `${FAKE + i}:1:${String(i).length}:h${i}{"i":${i}}`;
-    const decodeFake = (i) => {
-      const s = decodeFastSession(fake(i));
-      assert.deepEqual(s, { handle: 'h', userId: String(i), jwtPayload: { i } });
-    };
-    const kept = (i) => keptStats(FAKE + i).has;
+  describe('kept sessions (one per position of the native token cache)', () => {
+    // serial = fills * MAX_ENTRIES + position, as src/token_cache.rs makes them.
+    const serialAt = (fills, at) => (FAKE_FILLS + fills) * MAX_ENTRIES + at;
+    const result = (serial, i, payload = `{"i":${i}}`) => `${serial}:1:${String(i).length}:h${i}${payload}`;
+    const decodes = (serial, i) => assert.deepEqual(decodeFastSession(result(serial, i)), { handle: 'h', userId: String(i), jwtPayload: { i } });
 
     it('holds as many entries as the native token cache (CAPACITY in src/token_cache.rs)', () => {
       const rust = fs.readFileSync(path.join(__dirname, '..', 'src', 'token_cache.rs'), 'utf8');
@@ -101,29 +99,34 @@ describe('decodeFastSession', () => {
       assert.equal(MAX_ENTRIES, Number(m[1].replaceAll('_', '')));
     });
 
-    it('when full, replaces one unused entry at a time and keeps the ones in use', () => {
-      assert.equal(keptStats(0).size, 0);
-      for (let i = 0; i < MAX_ENTRIES; i++) decodeFake(i);
-      assert.equal(keptStats(0).size, MAX_ENTRIES);
-      // The newer half is in use (decoded again: a hit).
-      for (let i = MAX_ENTRIES / 2; i < MAX_ENTRIES; i++) decodeFake(i);
+    it('keeps a session at its position until a newer serial takes the position', () => {
+      for (let at = 0; at < MAX_ENTRIES; at++) decodes(serialAt(0, at), at);
+      for (let at = 0; at < MAX_ENTRIES; at++) assert.ok(isKept(serialAt(0, at)), `position ${at}`);
+      for (let at = 0; at < MAX_ENTRIES; at++) decodes(serialAt(0, at), at); // hits
 
-      decodeFake(MAX_ENTRIES);
-      assert.equal(keptStats(0).size, MAX_ENTRIES, 'one more entry does not empty the cache');
-      assert.equal(kept(0), false, 'the oldest unused entry went');
-      for (let i = 1; i <= MAX_ENTRIES; i++) assert.ok(kept(i), `entry ${i} stays`);
-
-      for (let i = MAX_ENTRIES + 1; i < MAX_ENTRIES + MAX_ENTRIES / 2; i++) decodeFake(i);
-      assert.equal(keptStats(0).size, MAX_ENTRIES);
-      for (let i = 0; i < MAX_ENTRIES / 2; i++) assert.equal(kept(i), false, `unused entry ${i} went`);
-      for (let i = MAX_ENTRIES / 2; i < MAX_ENTRIES + MAX_ENTRIES / 2; i++) assert.ok(kept(i), `entry ${i} stays`);
+      // The native cache replaced one entry: only that position changes.
+      decodes(serialAt(1, 7), 1234567);
+      assert.ok(isKept(serialAt(1, 7)));
+      assert.ok(!isKept(serialAt(0, 7)));
+      for (let at = 0; at < MAX_ENTRIES; at++) if (at !== 7) assert.ok(isKept(serialAt(0, at)), `position ${at} stays`);
+      decodes(serialAt(1, 7), 1234567); // a hit on the new one
+      decodes(serialAt(0, 7), 7); // the old one is decoded afresh, never confused
     });
 
     it('gives every call its own copy of a kept payload', () => {
-      const s = `${FAKE - 2}:1:1:hu{"a":{"b":[1]}}`;
-      const first = decodeFastSession(s);
-      first.jwtPayload.a.b.push(2);
-      assert.deepEqual(decodeFastSession(s).jwtPayload, { a: { b: [1] } });
+      const s = `${serialAt(2, 3)}:1:1:hu{"a":{"b":[1]}}`;
+      for (let i = 0; i < 3; i++) {
+        const r = decodeFastSession(s);
+        assert.deepEqual(r.jwtPayload, { a: { b: [1] } });
+        r.jwtPayload.a.b.push(2);
+      }
+    });
+
+    it('does not keep payloads over 512 characters', () => {
+      const big = JSON.stringify({ s: 'x'.repeat(600) });
+      const serial = serialAt(3, 11);
+      for (let i = 0; i < 2; i++) assert.deepEqual(decodeFastSession(`${serial}:1:1:hu${big}`).jwtPayload, JSON.parse(big));
+      assert.ok(!isKept(serial));
     });
   });
 

@@ -5,33 +5,33 @@
  * UTF-16 code units; see src/hot_path.rs).
  *
  * A token is verified once and then used for many requests, so the session of each cached
- * verification (its serial: a number the native token cache never reuses; 0 = not cached)
- * is decoded once and kept here. Every call still gets its own copy of the payload, equal
- * to what JSON.parse gives: profiled, parsing even a small payload costs three copies.
+ * verification is decoded once and kept here. Its serial (0 = not cached) is a number the
+ * native token cache never reuses, and the serial modulo MAX_ENTRIES is the position of the
+ * entry in that cache (src/token_cache.rs `next_serial`): the session is kept at the same
+ * position here, so it lives exactly as long as the native entry (the native cache decides
+ * what to evict, one entry at a time) and is found without a map. Every call still gets its
+ * own copy of the payload, equal to what JSON.parse gives: profiled, parsing even a small
+ * payload costs three copies.
  */
 
 const { generalError } = require('./errors.js');
 
-/**
- * As many entries as the native token cache holds (`CAPACITY` in src/token_cache.rs; a test
- * checks they agree), evicted the same way: one at a time by CLOCK (second chance). A hit
- * marks its entry; when full, the hand skips (and unmarks) marked entries and replaces the
- * first unmarked one, so the sessions of tokens in use stay. A serial the native cache has
- * dropped is never returned again, so its entry stays unmarked and goes first.
- */
+/** `CAPACITY` in src/token_cache.rs (a test checks they agree). */
 const MAX_ENTRIES = 10000;
 /** Longer payloads are parsed on every call: bounds the memory kept (and the copy's depth). */
 const MAX_KEPT_PAYLOAD = 512;
 /** Digits of a serial or length: 15 always fit a double exactly (lengths are far shorter). */
 const MAX_DIGITS = 15;
+/** A kept payload not parsed yet: it is parsed for keeping when its token is used again. */
+const UNPARSED = Symbol('unparsed');
 
-/** @type {Map<number, {handle: string, userId: string, payload: any, slot: number}>} */
-const decoded = new Map();
-/** The CLOCK ring: the serial kept in each slot, and whether it was used since the hand passed. */
-const serials = new Float64Array(MAX_ENTRIES);
-const marked = new Uint8Array(MAX_ENTRIES);
-let slotsUsed = 0;
-let hand = 0;
+// By position: the serial whose session is kept there (0: none), and that session.
+const keptSerial = new Float64Array(MAX_ENTRIES);
+const keptHandle = new Array(MAX_ENTRIES).fill('');
+const keptUserId = new Array(MAX_ENTRIES).fill('');
+const keptText = new Array(MAX_ENTRIES).fill('');
+/** @type {any[]} the parsed payload, UNPARSED, or undefined for an empty text */
+const keptPayload = new Array(MAX_ENTRIES).fill(undefined);
 
 /**
  * @param {string} s the native result
@@ -42,11 +42,8 @@ let hand = 0;
 function decodeFastSession(s) {
   if (typeof s !== 'string') throw malformed(`it is ${typeof s}, not a string`);
   const serial = readNumber(s, 0, 'the serial');
-  const kept = serial === 0 ? undefined : decoded.get(serial);
-  if (kept !== undefined) {
-    marked[kept.slot] = 1;
-    return { handle: kept.handle, userId: kept.userId, jwtPayload: copyJson(kept.payload) };
-  }
+  const at = serial % MAX_ENTRIES;
+  if (serial !== 0 && keptSerial[at] === serial) return keptSession(at);
 
   const handleLength = readNumber(s, numberEnd, 'the handle length');
   const userIdLength = readNumber(s, numberEnd, 'the userId length');
@@ -55,16 +52,40 @@ function decodeFastSession(s) {
   if (userIdEnd > s.length) {
     throw malformed(`the handle and userId lengths (${handleLength} + ${userIdLength}) run past its end (${s.length - numberEnd} characters left)`);
   }
+  const handle = s.slice(numberEnd, handleEnd);
+  const userId = s.slice(handleEnd, userIdEnd);
   const text = s.slice(userIdEnd);
-  let jwtPayload;
+  const jwtPayload = parsePayload(text);
+  if (serial !== 0 && text.length <= MAX_KEPT_PAYLOAD) {
+    // Kept unparsed: a token seen only once (more tokens than the native cache holds) then
+    // costs no copy; the copy is made when the token comes back.
+    keptSerial[at] = serial;
+    keptHandle[at] = handle;
+    keptUserId[at] = userId;
+    keptText[at] = text;
+    keptPayload[at] = text === '' ? undefined : UNPARSED;
+  } else if (serial !== 0) {
+    keptSerial[at] = 0;
+  }
+  return { handle, userId, jwtPayload };
+}
+
+function keptSession(at) {
+  let payload = keptPayload[at];
+  if (payload === UNPARSED) {
+    payload = keptPayload[at] = JSON.parse(keptText[at]);
+    keptText[at] = '';
+  }
+  return { handle: keptHandle[at], userId: keptUserId[at], jwtPayload: copyJson(payload) };
+}
+
+function parsePayload(text) {
+  if (text === '') return undefined;
   try {
-    jwtPayload = text === '' ? undefined : JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw malformed(`the payload after the userId is not JSON (${text.length} characters)`);
   }
-  const session = { handle: s.slice(numberEnd, handleEnd), userId: s.slice(handleEnd, userIdEnd), jwtPayload };
-  if (serial !== 0 && text.length <= MAX_KEPT_PAYLOAD) keep(serial, session);
-  return session;
 }
 
 /** Where the number `readNumber` read last ends, past its ':'. */
@@ -93,24 +114,6 @@ function malformed(what) {
   return generalError(`the native getSession result is malformed: ${what}`);
 }
 
-/** Keeps a decoded session under its serial, replacing the CLOCK's choice when full. */
-function keep(serial, session) {
-  let slot;
-  if (slotsUsed < MAX_ENTRIES) {
-    slot = slotsUsed++;
-  } else {
-    while (marked[hand] === 1) {
-      marked[hand] = 0;
-      hand = hand + 1 === MAX_ENTRIES ? 0 : hand + 1;
-    }
-    slot = hand;
-    hand = hand + 1 === MAX_ENTRIES ? 0 : hand + 1;
-    decoded.delete(serials[slot]);
-  }
-  serials[slot] = serial;
-  decoded.set(serial, { handle: session.handle, userId: session.userId, payload: copyJson(session.jwtPayload), slot });
-}
-
 /** A deep copy of a JSON.parse result, equal to parsing the same text again. */
 function copyJson(v) {
   if (typeof v !== 'object' || v === null) return v;
@@ -131,9 +134,9 @@ function copyJson(v) {
   return copy;
 }
 
-/** For tests: how many sessions are kept, and whether `serial`'s is. */
-function keptStats(serial) {
-  return { size: decoded.size, has: decoded.has(serial) };
+/** For tests: whether the session of `serial` is kept. */
+function isKept(serial) {
+  return serial !== 0 && keptSerial[serial % MAX_ENTRIES] === serial;
 }
 
-module.exports = { decodeFastSession, MAX_ENTRIES, keptStats };
+module.exports = { decodeFastSession, MAX_ENTRIES, isKept };

@@ -21,7 +21,8 @@ use crate::access_token::{Claims, Parts, SigningKey};
 pub const CAPACITY: usize = 10_000;
 
 struct Entry {
-    token: Box<str>,
+    /// Its buffer is reused by the entry that replaces this one (see `put`).
+    token: String,
     /// Of the signature segment (see `TokenCache::hash`), kept so the index never rehashes.
     hash: u64,
     key: Arc<SigningKey>,
@@ -70,7 +71,17 @@ impl Inner {
     }
 }
 
-static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+/// How often each position was filled, by any cache of this process (there is one per init).
+static FILLS: [AtomicU64; CAPACITY] = [const { AtomicU64::new(0) }; CAPACITY];
+
+/// The serial of a new verification kept at position `at` (see `Claims::serial`): unique in
+/// the process, never 0, and `at` is the serial modulo CAPACITY, so lib/fast-session.js finds
+/// its decoded session by position, with no map. Grows by about one per fill (what a plain
+/// counter would), far from 2^53, above which JS numbers would merge serials.
+fn next_serial(at: usize) -> u64 {
+    let fills = FILLS[at].fetch_add(1, Ordering::Relaxed) + 1;
+    fills * CAPACITY as u64 + at as u64
+}
 
 pub struct TokenCache {
     inner: Mutex<Inner>,
@@ -110,40 +121,52 @@ impl TokenCache {
         valid.then(|| e.claims.clone())
     }
 
-    /// Caches a verification under the next serial (see `Claims::serial`) and returns it.
+    /// Caches a verification under a new serial (see `next_serial`) and returns it.
     pub fn put(&self, token: &Parts, key: &Arc<SigningKey>, mut claims: Claims) -> Arc<Claims> {
-        // Never reused within the process (u64), so a serial always means the same payload.
-        claims.serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed);
-        let claims = Arc::new(claims);
         let hash = self.hash(token);
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let inner = &mut *guard;
         // The same token again (verified concurrently, or by a reloaded key): update it.
-        if let Some(i) = inner.find(hash, token.token) {
-            let e = &mut inner.entries[i];
+        if let Some(at) = inner.find(hash, token.token) {
+            claims.serial = next_serial(at);
+            let claims = Arc::new(claims);
+            let e = &mut inner.entries[at];
             e.key = key.clone();
             e.claims = claims.clone();
             return claims;
         }
-        let entry = Entry {
-            token: token.token.into(),
-            hash,
-            key: key.clone(),
-            claims: claims.clone(),
-            referenced: false,
-        };
         let at = if inner.entries.len() < CAPACITY {
-            inner.entries.push(entry);
-            inner.entries.len() - 1
+            inner.entries.len()
         } else {
-            let at = inner.victim();
-            let old = inner.entries[at].hash;
-            if let Ok(slot) = inner.index.find_entry(old, |&i| i as usize == at) {
+            inner.victim()
+        };
+        claims.serial = next_serial(at);
+        let claims = Arc::new(claims);
+        if at == inner.entries.len() {
+            inner.entries.push(Entry {
+                token: token.token.to_owned(),
+                hash,
+                key: key.clone(),
+                claims: claims.clone(),
+                referenced: false,
+            });
+        } else {
+            let e = &mut inner.entries[at];
+            if let Ok(slot) = inner.index.find_entry(e.hash, |&i| i as usize == at) {
                 slot.remove();
             }
-            inner.entries[at] = entry;
-            at
-        };
+            // Reuses the evicted token's buffer (a malloc and a free fewer per miss) unless it
+            // is much bigger than needed.
+            if e.token.capacity() > 2 * token.token.len() {
+                e.token = String::new();
+            }
+            e.token.clear();
+            e.token.push_str(token.token);
+            e.hash = hash;
+            e.key = key.clone();
+            e.claims = claims.clone();
+            e.referenced = false;
+        }
         let entries = &inner.entries;
         inner
             .index
@@ -276,6 +299,41 @@ mod tests {
             .all(|(i, t)| hit(&cache, &key, t) == (i != 7)));
     }
 
+    #[test]
+    fn serials_are_unique_and_name_positions() {
+        let key = key();
+        let tokens = tokens(&key, CAPACITY + 1);
+        let (a, b) = (TokenCache::default(), TokenCache::default());
+        let put = |c: &TokenCache, i: usize| c.put(&split(&tokens[i]).unwrap(), &key, claims(i));
+        let position = |serial: u64| serial % CAPACITY as u64;
+        let mut seen = std::collections::HashSet::new();
+        let serials: Vec<u64> = (0..CAPACITY).map(|i| put(&a, i).serial).collect();
+        for &serial in &serials {
+            assert!(serial > 0 && seen.insert(serial), "unique");
+        }
+        let positions: std::collections::HashSet<u64> =
+            serials.iter().map(|&s| position(s)).collect();
+        assert_eq!(positions.len(), CAPACITY, "one position per entry");
+
+        // A replacement takes the position of the entry it evicted: tokens[1]'s, as
+        // tokens[0] is in use.
+        assert!(hit(&a, &key, &tokens[0]));
+        let replaced = put(&a, CAPACITY).serial;
+        assert!(!a.contains(&tokens[1]));
+        assert!(seen.insert(replaced));
+        assert_eq!(position(replaced), position(serials[1]));
+
+        // The same token again: a new serial, same position.
+        let again = put(&a, 0).serial;
+        assert!(seen.insert(again));
+        assert_eq!(position(again), position(serials[0]));
+
+        // Another cache in the process (a new init) never repeats a serial.
+        for i in 0..CAPACITY {
+            assert!(seen.insert(put(&b, i).serial));
+        }
+    }
+
     /// The index's buckets come from the hash's low bits and its control bytes from the top
     /// 7: both must spread for signature segments, whose characters span only 64 byte values
     /// (the first eight bytes as the hash, as before, gave 64 low bytes and 32 top values).
@@ -336,6 +394,65 @@ mod timing {
             }
             let per = start.elapsed() / (rounds * n) as u32;
             eprintln!("get, {n} of {} entries: {per:?} per call", parts.len());
+        }
+    }
+
+    /// Every call a miss: more tokens than the cache holds, cycled in order (the bench's cold
+    /// row, without the N-API and JS parts).
+    /// `cargo test --release --lib time_miss -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn time_miss() {
+        use crate::access_token::verify;
+        use serde_json::value::RawValue;
+        let key = Arc::new(SigningKey::new(
+            "k1795879196131".into(),
+            1,
+            "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+        ));
+        let n = CAPACITY + CAPACITY / 5;
+        let tokens: Vec<String> = (0..n)
+            .map(|i| {
+                let payload = format!(r#"{{"role":"member","n":{i}}}"#);
+                let c = Claims {
+                    session_handle: format!("6bd615b6-eb10-4e8a-a529-{i:012}"),
+                    user_id: format!("user-ours-123456-{i}"),
+                    rt: "0dc8915515391c2814d02c01f6e6fb789b9609473c38c591e821aa4e08172730".into(),
+                    prt: None,
+                    anti_csrf_token: Some("19dee15e-ed7c-4e92-9091-fdb4e64aea10".into()),
+                    expiry_time: u64::MAX / 2,
+                    user_payload: Some(RawValue::from_string(payload).unwrap()),
+                    serial: 0,
+                };
+                crate::access_token::sign(&key, &c).unwrap()
+            })
+            .collect();
+        let cache = TokenCache::default();
+        let calls = 1_000_000;
+        for round in 0..2 {
+            let start = std::time::Instant::now();
+            for i in 0..calls {
+                let p = split(&tokens[i % n]).unwrap();
+                let v = verify(&p, &key, 1000).unwrap();
+                assert_eq!(v.expiry_time, u64::MAX / 2);
+            }
+            let verify_only = start.elapsed() / calls as u32;
+            let start = std::time::Instant::now();
+            let mut hits = 0;
+            for i in 0..calls {
+                let p = split(&tokens[i % n]).unwrap();
+                match cache.get(&p, &key, 1000) {
+                    Some(_) => hits += 1,
+                    None => {
+                        let v = verify(&p, &key, 1000).unwrap();
+                        cache.put(&p, &key, v);
+                    }
+                }
+            }
+            let with_cache = start.elapsed() / calls as u32;
+            eprintln!(
+                "round {round}: split+verify {verify_only:?}; get, verify, put {with_cache:?} per call ({hits} hits)"
+            );
         }
     }
 }
