@@ -30,6 +30,11 @@ const { settingsFromEnv } = require('../scripts/mysql.js');
 
 const CONCURRENCY = 32;
 const HTTP_SLICE_SEC = 1; // HTTP measurements are split into slices of this length (see measureHttp)
+// The cold getSession row: more distinct tokens than our verified-token cache holds (CAPACITY
+// in src/token_cache.rs, 10,000), cycled in order, so every call misses the cache (and the
+// decoded sessions in lib/fast-session.js) and verifies the token in full. Both modes.
+const TOKEN_CACHE_CAPACITY = 10000;
+const COLD_POOL_SIZE = 12000;
 
 const MODES = {
   full: {
@@ -39,7 +44,8 @@ const MODES = {
     httpSec: 10, // each HTTP measurement (bare, ours, original), per round, in 1-s slices
     warmDbMs: 500,
     warmHttpSec: 2,
-    poolSize: 1000, // parent tokens cycled by getSession / getSessionData
+    poolSize: 1000, // parent tokens cycled by getSession / getSessionData (the hot row)
+    coldPoolSize: COLD_POOL_SIZE, // parent tokens cycled by the cold getSession row
     chainSize: 3000, // sessions refreshed (then promoted) once per round: one fresh child per op
     warmChain: 500,
     rawSize: 1000,
@@ -54,6 +60,7 @@ const MODES = {
     warmDbMs: 100,
     warmHttpSec: 0.5,
     poolSize: 500,
+    coldPoolSize: COLD_POOL_SIZE,
     chainSize: 400,
     warmChain: 100,
     rawSize: 500,
@@ -201,9 +208,11 @@ async function main() {
     }
     const LOAD = startChild('http-load.js', [], 'http-load');
 
-    log(`bench: preparing tokens (${M.poolSize} sessions for getSession/getSessionData, ${M.chainSize} for refresh/promotion)`);
+    log(
+      `bench: preparing tokens (${M.poolSize} sessions for getSession/getSessionData, ${M.coldPoolSize} for cold getSession, ${M.chainSize} for refresh/promotion)`,
+    );
     for (const lib of LIBS) {
-      await W[lib].call('prepare', { poolSize: M.poolSize, chainSize: M.chainSize }, 300000);
+      await W[lib].call('prepare', { poolSize: M.poolSize, coldPoolSize: M.coldPoolSize, chainSize: M.chainSize }, 300000);
       await BL[lib].call('prepare', { poolSize: M.poolSize }, 300000);
     }
     await RAW.call('prepare', { rawSize: M.rawSize }, 300000);
@@ -217,7 +226,8 @@ async function main() {
     const rawCeiling = (key, op, what) => ({ key, what, run: (ms) => RAW.call('measure', { op, durationMs: ms, concurrency: CONCURRENCY }) });
     const sequence = [
       { key: 'create', what: 'createNewSession', on: W, op: 'create', ceiling: rawCeiling('rawInsert', 'rawInsert', 'raw INSERT (ceiling)') },
-      { key: 'getParent', what: 'getSession parent (no DB)', on: W, op: 'getSessionParent' },
+      { key: 'getParent', what: 'getSession parent (no DB) hot', on: W, op: 'getSessionParent' },
+      { key: 'getParentCold', what: 'getSession parent (no DB) cold', on: W, op: 'getSessionParentCold' },
       { key: 'getBlacklist', what: 'getSession blacklisting', on: BL, op: 'getSessionParent', ceiling: rawCeiling('rawSelectBl', 'rawSelect', 'raw point SELECT (ceiling, blacklisting pair)') },
       { key: 'getData', what: 'getSessionData', on: W, op: 'getSessionData', ceiling: rawCeiling('rawSelect', 'rawSelect', 'raw point SELECT (ceiling)') },
       { key: 'refresh', what: 'refreshSession', on: W, op: 'refresh', chain: true },
@@ -297,7 +307,13 @@ async function main() {
     const rawSelect = pr('rawSelect', 'ceiling');
     const defs = [
       { label: 'createNewSession', ours: pr('create', 'ours'), original: pr('create', 'original'), ceiling: rawInsert, ceilingName: 'raw INSERT', minRatio: 3, minCeiling: 0.7 },
-      { label: 'getSession, parent token (no DB)', ours: pr('getParent', 'ours'), original: pr('getParent', 'original'), minRatio: 10 },
+      { label: `getSession, parent token (no DB), hot: ${M.poolSize.toLocaleString('en')} tokens`, ours: pr('getParent', 'ours'), original: pr('getParent', 'original'), minRatio: 10 },
+      {
+        label: `getSession, parent token (no DB), cold: ${M.coldPoolSize.toLocaleString('en')} tokens (every call a cache miss)`,
+        ours: pr('getParentCold', 'ours'),
+        original: pr('getParentCold', 'original'),
+        minRatio: 10,
+      },
       { label: 'getSession, blacklisting on', ours: pr('getBlacklist', 'ours'), original: pr('getBlacklist', 'original'), ceiling: pr('rawSelectBl', 'ceiling'), ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
       { label: 'getSession, child token (promotion)', ours: pr('getChild', 'ours'), original: pr('getChild', 'original'), minRatio: 3 },
       { label: 'refreshSession', ours: pr('refresh', 'ours'), original: pr('refresh', 'original'), minRatio: 3 },
@@ -359,6 +375,7 @@ async function main() {
       '',
       `- ${M.rounds} measured rounds after one warm-up round; libraries interleaved in every round (first library alternates by round).`,
       `- ${CONCURRENCY} operations in flight for every measurement (HTTP: ${CONCURRENCY} connections, no pipelining).`,
+      `- Parent-token getSession: hot, ${M.poolSize} sessions cycled (cached after the first pass); cold, ${M.coldPoolSize} sessions cycled in order, more than our verified-token cache holds (${TOKEN_CACHE_CAPACITY}), so every call verifies the token in full (the original has no such cache: every call verifies in both rows).`,
       `- Library measurements and raw ceilings: ${M.dbMs} ms each; refreshSession and child-token getSession: a fixed ${M.chainSize} operations each (one fresh child token per operation).`,
       `- HTTP: ${M.httpSec} s per endpoint per round, in ${HTTP_SLICE_SEC}-s slices interleaved across the three endpoints; autocannon in its own process, Express 4 server in another.`,
       '- Both libraries: anti-CSRF on, dynamic signing keys (24 h), access tokens 3600 s, refresh tokens 2400 h, 50 pooled connections, own tables in the same database.',

@@ -71,6 +71,7 @@ async function getSessionDataChecked(t) {
 
 // State built by `prepare`.
 let pool = []; // parent tokens for getSession and getSessionData
+let coldPool = []; // more parent tokens than our verified-token cache holds, for the cold getSession
 let chain = []; // sessions for refresh -> promotion: {handle, userId, n, rt (current parent), child}
 let recent = []; // a sample of sessions made by the last createNewSession measurement
 let rawRows = []; // rows for the raw SELECT
@@ -111,6 +112,13 @@ const ops = {
       return lib.getSession(t.at, t.csrf);
     },
     verify: (i, r) => checkParent(pool[i % pool.length], r),
+  },
+  getSessionParentCold: {
+    call(i) {
+      const t = coldPool[i % coldPool.length];
+      return lib.getSession(t.at, t.csrf);
+    },
+    verify: (i, r) => checkParent(coldPool[i % coldPool.length], r),
   },
   getSessionData: {
     call: (i) => lib.getSessionData(pool[i % pool.length].handle),
@@ -224,12 +232,14 @@ serve({
   },
 
   /** Builds the token pools (untimed). */
-  async prepare({ poolSize = 0, chainSize = 0, rawSize = 0 }) {
+  async prepare({ poolSize = 0, coldPoolSize = 0, chainSize = 0, rawSize = 0 }) {
     const conc = { concurrency: 32 };
     const problems = [];
     const collect = (res) => problems.push(...res.errorSamples.slice(0, res.errors));
     pool = new Array(poolSize);
     collect(await run({ ...conc, count: poolSize }, async (i) => (pool[i] = await createChecked())));
+    coldPool = new Array(coldPoolSize);
+    collect(await run({ ...conc, count: coldPoolSize }, async (i) => (coldPool[i] = await createChecked())));
     chain = new Array(chainSize);
     collect(await run({ ...conc, count: chainSize }, async (i) => (chain[i] = { ...(await createChecked()), child: null })));
     rawRows = [];
@@ -241,7 +251,7 @@ serve({
       }),
     );
     if (problems.length) throw new Error(`prepare failed: ${problems.join('; ')}`);
-    return { pool: pool.length, chain: chain.length, raw: rawRows.length };
+    return { pool: pool.length, coldPool: coldPool.length, chain: chain.length, raw: rawRows.length };
   },
 
   /** One measurement: {op, durationMs | count, concurrency}. */

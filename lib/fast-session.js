@@ -5,48 +5,113 @@
  * UTF-16 code units; see src/hot_path.rs).
  *
  * A token is verified once and then used for many requests, so the session of each cached
- * verification (its serial: a number the native token cache never reuses; 0 = not cached)
- * is decoded once and kept here. Every call still gets its own copy of the payload, equal
- * to what JSON.parse gives: profiled, parsing even a small payload costs three copies.
+ * verification is decoded once and kept here. Its serial (0 = not cached) is a number the
+ * native token cache never reuses, and the serial modulo MAX_ENTRIES is the position of the
+ * entry in that cache (src/token_cache.rs `next_serial`): the session is kept at the same
+ * position here, so it lives exactly as long as the native entry (the native cache decides
+ * what to evict, one entry at a time) and is found without a map. Every call still gets its
+ * own copy of the payload, equal to what JSON.parse gives: profiled, parsing even a small
+ * payload costs three copies.
  */
 
-/** As many entries as the native token cache holds. */
+const { generalError } = require('./errors.js');
+
+/** `CAPACITY` in src/token_cache.rs (a test checks they agree). */
 const MAX_ENTRIES = 10000;
 /** Longer payloads are parsed on every call: bounds the memory kept (and the copy's depth). */
 const MAX_KEPT_PAYLOAD = 512;
+/** Digits of a serial or length: 15 always fit a double exactly (lengths are far shorter). */
+const MAX_DIGITS = 15;
+/** A kept payload not parsed yet: it is parsed for keeping when its token is used again. */
+const UNPARSED = Symbol('unparsed');
 
-/** @type {Map<number, {handle: string, userId: string, payload: any}>} */
-const decoded = new Map();
+// By position: the serial whose session is kept there (0: none), and that session.
+const keptSerial = new Float64Array(MAX_ENTRIES);
+const keptHandle = new Array(MAX_ENTRIES).fill('');
+const keptUserId = new Array(MAX_ENTRIES).fill('');
+const keptText = new Array(MAX_ENTRIES).fill('');
+/** @type {any[]} the parsed payload, UNPARSED, or undefined for an empty text */
+const keptPayload = new Array(MAX_ENTRIES).fill(undefined);
 
 /**
  * @param {string} s the native result
  * @returns {{handle: string, userId: string, jwtPayload: any}}
+ * @throws GENERAL_ERROR naming what is wrong when `s` is not in the format above (the
+ *   native side always writes it correctly; this keeps a bug there from hanging a request)
  */
 function decodeFastSession(s) {
-  let i = 0;
-  let serial = 0;
-  let c;
-  while ((c = s.charCodeAt(i++)) !== 58 /* : */) serial = serial * 10 + c - 48;
-  const kept = serial === 0 ? undefined : decoded.get(serial);
-  if (kept !== undefined) return { handle: kept.handle, userId: kept.userId, jwtPayload: copyJson(kept.payload) };
+  if (typeof s !== 'string') throw malformed(`it is ${typeof s}, not a string`);
+  const serial = readNumber(s, 0, 'the serial');
+  const at = serial % MAX_ENTRIES;
+  if (serial !== 0 && keptSerial[at] === serial) return keptSession(at);
 
-  let handleLength = 0;
-  let userIdLength = 0;
-  while ((c = s.charCodeAt(i++)) !== 58) handleLength = handleLength * 10 + c - 48;
-  while ((c = s.charCodeAt(i++)) !== 58) userIdLength = userIdLength * 10 + c - 48;
-  const handleEnd = i + handleLength;
+  const handleLength = readNumber(s, numberEnd, 'the handle length');
+  const userIdLength = readNumber(s, numberEnd, 'the userId length');
+  const handleEnd = numberEnd + handleLength;
   const userIdEnd = handleEnd + userIdLength;
-  const text = s.slice(userIdEnd);
-  const session = {
-    handle: s.slice(i, handleEnd),
-    userId: s.slice(handleEnd, userIdEnd),
-    jwtPayload: text === '' ? undefined : JSON.parse(text),
-  };
-  if (serial !== 0 && text.length <= MAX_KEPT_PAYLOAD) {
-    if (decoded.size >= MAX_ENTRIES) decoded.clear();
-    decoded.set(serial, { handle: session.handle, userId: session.userId, payload: copyJson(session.jwtPayload) });
+  if (userIdEnd > s.length) {
+    throw malformed(`the handle and userId lengths (${handleLength} + ${userIdLength}) run past its end (${s.length - numberEnd} characters left)`);
   }
-  return session;
+  const handle = s.slice(numberEnd, handleEnd);
+  const userId = s.slice(handleEnd, userIdEnd);
+  const text = s.slice(userIdEnd);
+  const jwtPayload = parsePayload(text);
+  if (serial !== 0 && text.length <= MAX_KEPT_PAYLOAD) {
+    // Kept unparsed: a token seen only once (more tokens than the native cache holds) then
+    // costs no copy; the copy is made when the token comes back.
+    keptSerial[at] = serial;
+    keptHandle[at] = handle;
+    keptUserId[at] = userId;
+    keptText[at] = text;
+    keptPayload[at] = text === '' ? undefined : UNPARSED;
+  } else if (serial !== 0) {
+    keptSerial[at] = 0;
+  }
+  return { handle, userId, jwtPayload };
+}
+
+function keptSession(at) {
+  let payload = keptPayload[at];
+  if (payload === UNPARSED) {
+    payload = keptPayload[at] = JSON.parse(keptText[at]);
+    keptText[at] = '';
+  }
+  return { handle: keptHandle[at], userId: keptUserId[at], jwtPayload: copyJson(payload) };
+}
+
+function parsePayload(text) {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw malformed(`the payload after the userId is not JSON (${text.length} characters)`);
+  }
+}
+
+/** Where the number `readNumber` read last ends, past its ':'. */
+let numberEnd = 0;
+
+/** The decimal number at `i`, which must end with ':' (sets numberEnd). */
+function readNumber(s, i, what) {
+  const start = i;
+  let n = 0;
+  let c;
+  // charCodeAt is NaN past the end, which is neither a digit nor ':'.
+  while ((c = s.charCodeAt(i)) >= 48 && c <= 57) {
+    n = n * 10 + c - 48;
+    i++;
+  }
+  if (c !== 58 || i === start || i - start > MAX_DIGITS) {
+    const found = i === start ? 'no digits' : i - start > MAX_DIGITS ? `${i - start} digits` : 'digits';
+    const after = i >= s.length ? 'then the end' : `then character code ${c}`;
+    throw malformed(`${what} at offset ${start} should be 1 to ${MAX_DIGITS} digits and ':', found ${found}, ${after}`);
+  }
+  numberEnd = i + 1;
+  return n;
+}
+
+function malformed(what) {
+  return generalError(`the native getSession result is malformed: ${what}`);
 }
 
 /** A deep copy of a JSON.parse result, equal to parsing the same text again. */
@@ -69,4 +134,9 @@ function copyJson(v) {
   return copy;
 }
 
-module.exports = { decodeFastSession };
+/** For tests: whether the session of `serial` is kept. */
+function isKept(serial) {
+  return serial !== 0 && keptSerial[serial % MAX_ENTRIES] === serial;
+}
+
+module.exports = { decodeFastSession, MAX_ENTRIES, isKept };

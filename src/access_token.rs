@@ -114,7 +114,8 @@ pub struct Claims {
     )]
     pub user_payload: Option<Box<RawValue>>,
     /// Not part of the token: the process-unique number `TokenCache::put` gives a cached
-    /// verification (0: not cached), so the JS layer can parse each payload only once.
+    /// verification (0: not cached), so the JS layer can parse each payload only once; modulo
+    /// the cache's capacity, the entry's position there (see `token_cache::next_serial`).
     #[serde(skip)]
     pub serial: u64,
 }
@@ -270,5 +271,73 @@ mod timing {
             assert_eq!(verify(&parts, &key, 1000).unwrap().user_id, "user1");
         }
         eprintln!("split+verify: {:?} per call", start.elapsed() / n);
+    }
+
+    /// The parts of `verify`, separately. `cargo test --release --lib time_verify_parts -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn time_verify_parts() {
+        let key = SigningKey::new(
+            "k1795879196131".into(),
+            1,
+            "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+        );
+        let claims = Claims {
+            session_handle: "6bd615b6-eb10-4e8a-a529-30b11ebaade4".into(),
+            user_id: "user-ours-123456-789".into(),
+            rt: "0dc8915515391c2814d02c01f6e6fb789b9609473c38c591e821aa4e08172730".into(),
+            prt: None,
+            anti_csrf_token: Some("19dee15e-ed7c-4e92-9091-fdb4e64aea10".into()),
+            expiry_time: u64::MAX / 2,
+            user_payload: Some(
+                RawValue::from_string(r#"{"role":"member","n":789}"#.into()).unwrap(),
+            ),
+            serial: 0,
+        };
+        let t = sign(&key, &claims).unwrap();
+        let parts = split(&t).unwrap();
+        let n = 500_000u32;
+        let time = |label: &str, f: &mut dyn FnMut() -> usize| {
+            let start = std::time::Instant::now();
+            let mut x = 0;
+            for _ in 0..n {
+                x += std::hint::black_box(f());
+            }
+            eprintln!("{label}: {:?} per call ({x})", start.elapsed() / n);
+        };
+        eprintln!(
+            "token {} bytes, payload segment {}",
+            t.len(),
+            parts.payload.len()
+        );
+        time("split", &mut || {
+            split(std::hint::black_box(&t)).unwrap().payload.len()
+        });
+        time("base64 signature", &mut || {
+            URL_SAFE_NO_PAD.decode(parts.signature).unwrap().len()
+        });
+        time("hmac", &mut || {
+            let mut mac = key.mac.clone();
+            mac.update(parts.signed.as_bytes());
+            mac.finalize().into_bytes().len()
+        });
+        time("base64 payload", &mut || {
+            URL_SAFE_NO_PAD.decode(parts.payload).unwrap().len()
+        });
+        let json = URL_SAFE_NO_PAD.decode(parts.payload).unwrap();
+        time("serde claims", &mut || {
+            serde_json::from_slice::<Claims>(&json)
+                .unwrap()
+                .user_id
+                .len()
+        });
+        time("verify", &mut || {
+            verify(&parts, &key, 1000).unwrap().user_id.len()
+        });
+        time("utf8 check", &mut || {
+            std::str::from_utf8(std::hint::black_box(t.as_bytes()))
+                .unwrap()
+                .len()
+        });
     }
 }
