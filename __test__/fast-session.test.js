@@ -6,7 +6,7 @@
  * trip through the real native call against the real MySQL.
  */
 
-process.env.SUPERTOKENS_TEST_HOOKS = '1';
+process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -170,7 +170,7 @@ describe('decodeFastSession', () => {
 
 describe('round trip through the native fast path (real MySQL)', () => {
   const ST = require('../index.js');
-  const native = require('../native.js');
+  const native = require('../lib/native.js');
   const h = require('./helpers.js');
 
   before(async () => {

@@ -279,6 +279,7 @@ mod timing {
     fn time_verify_parts() {
         let key = SigningKey::new(
             "k1795879196131".into(),
+            None,
             1,
             "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
         );

@@ -198,6 +198,7 @@ mod tests {
     fn key() -> Arc<SigningKey> {
         Arc::new(SigningKey::new(
             "k1795879196131".into(),
+            None,
             1,
             "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
         ))
@@ -373,6 +374,7 @@ mod timing {
     fn time_lookup() {
         let key = Arc::new(SigningKey::new(
             "k1795879196131".into(),
+            None,
             1,
             "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
         ));
@@ -407,6 +409,7 @@ mod timing {
         use serde_json::value::RawValue;
         let key = Arc::new(SigningKey::new(
             "k1795879196131".into(),
+            None,
             1,
             "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
         ));
