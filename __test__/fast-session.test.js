@@ -140,7 +140,7 @@ describe('decodeFastSession', () => {
   });
 
   describe('malformed results (decoded in a worker thread, so a hang fails instead of blocking)', () => {
-    const TIMEOUT_MS = 3000;
+    const TIMEOUT_MS = 5000;
     let outcomes;
     before(async () => {
       const all = await Promise.all(MALFORMED.map(([, s]) => outcomeInWorker(s, TIMEOUT_MS)));
@@ -156,7 +156,8 @@ describe('decodeFastSession', () => {
         assert.equal(o.errType, GENERAL_ERROR, o.message);
         assert.match(o.message, /^GENERAL_ERROR: the native getSession result is malformed: /);
         assert.match(o.message, names);
-        assert.ok(o.ms < 100, `took ${o.ms} ms`);
+        // Microseconds normally; the bound only allows for a busy machine.
+        assert.ok(o.ms < 1000, `took ${o.ms} ms`);
       });
     }
 

@@ -76,6 +76,18 @@ fn same_claims(a: &Claims, b: &Claims) -> bool {
 /// claims than verification gives. An accepted token's claims must survive being signed again.
 pub fn access_token(token: &str) -> Outcome {
     let key = signing_key();
+    // The direct claims reader `verify` uses must agree with serde wherever it reads.
+    if let Some(json) = token
+        .split('.')
+        .nth(1)
+        .and_then(|segment| URL_SAFE_NO_PAD.decode(segment).ok())
+    {
+        if let Some(direct) = access_token::parse_claims_as_signed(&json) {
+            let serde: Claims = serde_json::from_slice(&json)
+                .expect("serde reads the claims the direct reader accepts");
+            assert!(same_claims(&direct, &serde), "the claims readers disagree");
+        }
+    }
     let result = access_token::split(token).and_then(|parts| {
         if let Err(e) = access_token::kid(&parts) {
             assert_eq!(e.code(), 3000, "key-id rejection of the wrong kind: {e}");

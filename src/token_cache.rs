@@ -431,15 +431,18 @@ mod timing {
             })
             .collect();
         let cache = TokenCache::default();
-        let calls = 1_000_000;
-        for round in 0..2 {
+        // For instruction counts: `TIME_N=30000 valgrind --tool=callgrind …` runs N calls of
+        // the cache loop once (and TIME_N=0: the difference over N is one call's).
+        let (calls, rounds) =
+            std::env::var("TIME_N").map_or((1_000_000, 2), |v| (v.parse().unwrap(), 1));
+        for round in 0..rounds {
             let start = std::time::Instant::now();
-            for i in 0..calls {
+            for i in 0..calls * usize::from(rounds > 1) {
                 let p = split(&tokens[i % n]).unwrap();
                 let v = verify(&p, &key, 1000).unwrap();
                 assert_eq!(v.expiry_time, u64::MAX / 2);
             }
-            let verify_only = start.elapsed() / calls as u32;
+            let verify_only = start.elapsed() / calls.max(1) as u32;
             let start = std::time::Instant::now();
             let mut hits = 0;
             for i in 0..calls {
@@ -452,7 +455,7 @@ mod timing {
                     }
                 }
             }
-            let with_cache = start.elapsed() / calls as u32;
+            let with_cache = start.elapsed() / calls.max(1) as u32;
             eprintln!(
                 "round {round}: split+verify {verify_only:?}; get, verify, put {with_cache:?} per call ({hits} hits)"
             );
