@@ -17,7 +17,7 @@ use hashbrown::HashTable;
 use crate::access_token::{Claims, Parts, SigningKey};
 
 /// Bounds memory (~1 KB an entry). `MAX_ENTRIES` in lib/fast-session.js (the decoded
-/// sessions, keyed by `Claims::serial`) must be the same number.
+/// sessions, kept by position: see `next_serial`) must be the same number; a test checks.
 pub const CAPACITY: usize = 10_000;
 
 struct Entry {
@@ -31,7 +31,6 @@ struct Entry {
     referenced: bool,
 }
 
-#[derive(Default)]
 struct Inner {
     /// Positions in `entries`, by `Entry::hash`; an entry is found by its whole token text.
     index: HashTable<u32>,
@@ -337,7 +336,7 @@ mod tests {
 
     /// The index's buckets come from the hash's low bits and its control bytes from the top
     /// 7: both must spread for signature segments, whose characters span only 64 byte values
-    /// (the first eight bytes as the hash, as before, gave 64 low bytes and 32 top values).
+    /// (the first eight bytes as the hash, as before, gave 64 low bytes and 35 top values).
     #[test]
     fn hash_spreads_signature_segments() {
         let key = key();
