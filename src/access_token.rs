@@ -504,31 +504,38 @@ mod tests {
 mod timing {
     use super::*;
 
-    /// `cargo test --release --lib time_verify -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn time_verify() {
-        let key = SigningKey::new(
+    /// The key and claims the ignored timing tests sign and verify.
+    fn timing_key() -> SigningKey {
+        SigningKey::new(
             "k1795879196131".into(),
             None,
             1,
             "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
-        );
-        let claims = Claims {
+        )
+    }
+
+    fn timing_claims(user_id: &str, payload: &str) -> Claims {
+        Claims {
             session_handle: "6bd615b6-eb10-4e8a-a529-30b11ebaade4".into(),
-            user_id: "user1".into(),
+            user_id: user_id.into(),
             rt: "0dc8915515391c2814d02c01f6e6fb789b9609473c38c591e821aa4e08172730".into(),
             prt: None,
             anti_csrf_token: Some("19dee15e-ed7c-4e92-9091-fdb4e64aea10".into()),
             expiry_time: u64::MAX / 2,
-            user_payload: Some(
-                RawValue::from_string(
-                    r#"{"name":"spooky action at a distance","userId":"User1"}"#.into(),
-                )
-                .unwrap(),
-            ),
+            user_payload: Some(RawValue::from_string(payload.into()).unwrap()),
             serial: 0,
-        };
+        }
+    }
+
+    /// `cargo test --release --lib time_verify -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn time_verify() {
+        let key = timing_key();
+        let claims = timing_claims(
+            "user1",
+            r#"{"name":"spooky action at a distance","userId":"User1"}"#,
+        );
         let t = sign(&key, &claims).unwrap();
         let n = 200_000;
         let start = std::time::Instant::now();
@@ -543,24 +550,8 @@ mod timing {
     #[test]
     #[ignore]
     fn time_verify_parts() {
-        let key = SigningKey::new(
-            "k1795879196131".into(),
-            None,
-            1,
-            "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
-        );
-        let claims = Claims {
-            session_handle: "6bd615b6-eb10-4e8a-a529-30b11ebaade4".into(),
-            user_id: "user-ours-123456-789".into(),
-            rt: "0dc8915515391c2814d02c01f6e6fb789b9609473c38c591e821aa4e08172730".into(),
-            prt: None,
-            anti_csrf_token: Some("19dee15e-ed7c-4e92-9091-fdb4e64aea10".into()),
-            expiry_time: u64::MAX / 2,
-            user_payload: Some(
-                RawValue::from_string(r#"{"role":"member","n":789}"#.into()).unwrap(),
-            ),
-            serial: 0,
-        };
+        let key = timing_key();
+        let claims = timing_claims("user-ours-123456-789", r#"{"role":"member","n":789}"#);
         let t = sign(&key, &claims).unwrap();
         let parts = split(&t).unwrap();
         // For instruction counts: `TIME_N=20000 TIME_ONLY=verify valgrind --tool=callgrind …`
