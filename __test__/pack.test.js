@@ -80,6 +80,8 @@ const RUNTIME_FILES = [
   'lib/core.js',
   'lib/cookies.js',
   'lib/errors.js',
+  'lib/fast-session.js',
+  'lib/native.js',
   BINARY,
 ];
 
@@ -108,6 +110,12 @@ test('npm pack --dry-run: the runtime files and the binary, nothing else', async
       assert.ok(files.includes(target), `${f} requires ${m[1]}, which is not packed`);
     }
   }
+  // Every packed file but the build's outputs is in git: a hand-written file that a .gitignore
+  // pattern hides exists only on the machine that wrote it, and a clean clone lacks it.
+  const GENERATED = new Set(['native.js', 'native.d.ts', BINARY]);
+  const sources = files.filter((f) => !GENERATED.has(f));
+  const tracked = spawnSync('git', ['ls-files', '--error-unmatch', '--', ...sources], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(tracked.status, 0, `every packed source file is tracked by git:\n${tracked.stderr}`);
   // Nothing runs at install time, so nothing can need a compiler.
   for (const s of ['preinstall', 'install', 'postinstall']) {
     assert.equal(PKG.scripts?.[s], undefined, `no ${s} script`);
