@@ -217,3 +217,59 @@ describe('round trip through the native fast path (real MySQL)', () => {
     });
   }
 });
+
+describe('failures cross the boundary as values with a numeric kind (real MySQL)', () => {
+  const ST = require('../index.js');
+  const native = require('../lib/native.js');
+  const h = require('./helpers.js');
+  const { isNativeFailure, TRY_REFRESH_TOKEN, UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = require('../lib/errors.js');
+
+  before(async () => {
+    await h.dropTables(`${PREFIX}_f`);
+    await ST.init(h.configFor(`${PREFIX}_f`));
+  });
+  after(async () => {
+    await ST.close();
+    await h.endQueries();
+  });
+
+  /** A failure value: the kind as a number, the message with no code in it. */
+  function assertFailure(r, errType, message) {
+    assert.ok(isNativeFailure(r), `a failure value, got ${JSON.stringify(r)}`);
+    assert.equal(r.errType, errType);
+    assert.match(r.message, message);
+    assert.doesNotMatch(r.message, /^\d{4}:/, 'no code prefix in the text');
+  }
+
+  it('the fast path returns a failure, the async exports resolve to one', async () => {
+    assertFailure(native.getSessionWithoutDb('not.a.token', null, null), TRY_REFRESH_TOKEN, /access token/);
+    assertFailure(await native.getSession('not.a.token', null, null), TRY_REFRESH_TOKEN, /access token/);
+    assertFailure(await native.refreshSession('not-a-refresh-token', null), UNAUTHORISED, /refresh token/);
+  });
+
+  it('token theft carries the session, not JSON in a message', async () => {
+    const s = await ST.createNewSession('thief-victim', {});
+    const first = await native.refreshSession(s.refreshToken.value, null);
+    assert.ok(!isNativeFailure(first));
+    await ST.getSession(first.accessToken, first.antiCsrfToken ?? null); // the child becomes the parent
+    const theft = await native.refreshSession(s.refreshToken.value, null);
+    assertFailure(theft, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED, /reuse detected/);
+    assert.equal(theft.sessionHandle, s.session.handle);
+    assert.equal(theft.userId, 'thief-victim');
+  });
+
+  it('no successful result is taken for a failure', async () => {
+    const s = await ST.createNewSession('ok-user', { a: 1 }, { d: 1 });
+    const results = [
+      native.getSessionWithoutDb(s.accessToken.value, s.antiCsrfToken ?? null, null),
+      await native.getSession(s.accessToken.value, s.antiCsrfToken ?? null, null),
+      await native.getSessionData(s.session.handle),
+      await native.updateSessionData(s.session.handle, '{"errType":1000}'),
+      await native.getAllSessionHandlesForUser('ok-user'),
+      await native.revokeSession('no-such-handle'),
+      await native.revokeAllSessionsForUser('nobody'),
+    ];
+    for (const r of results) assert.ok(!isNativeFailure(r), `not a failure: ${JSON.stringify(r)}`);
+    assert.deepEqual(await ST.getSessionData(s.session.handle), { errType: 1000 }, 'data that looks like a failure is data');
+  });
+});

@@ -5,7 +5,7 @@
  */
 
 const native = require('./native.js');
-const { generalError, fromNative, setGeneralErrorListener } = require('./errors.js');
+const { generalError, fromNativeFailure, fromNativeThrow, isNativeFailure, setGeneralErrorListener } = require('./errors.js');
 const { decodeFastSession } = require('./fast-session.js');
 
 // Must equal config::FUNCTION_MARK in Rust: how a function is marked in the config JSON.
@@ -103,13 +103,16 @@ async function appKey() {
   return key;
 }
 
-/** Runs a native call, converting its errors. */
+/** Runs a native call: its result, or its failure (or throw) as the documented error. */
 async function call(fn) {
+  let r;
   try {
-    return await fn();
+    r = await fn();
   } catch (e) {
-    throw fromNative(e);
+    throw fromNativeThrow(e);
   }
+  if (isNativeFailure(r)) throw fromNativeFailure(r);
+  return r;
 }
 
 /**
@@ -224,9 +227,11 @@ function verifyWithoutDb(accessToken, antiCsrfToken, key) {
   try {
     fast = native.getSessionWithoutDb(accessToken, antiCsrfToken, key);
   } catch (e) {
-    throw fromNative(e);
+    throw fromNativeThrow(e);
   }
-  return fast === null ? null : { session: decodeFastSession(fast), newAccessToken: undefined };
+  if (typeof fast === 'string') return { session: decodeFastSession(fast), newAccessToken: undefined };
+  if (fast === null) return null;
+  throw fromNativeFailure(fast);
 }
 
 /** Verification through the database (blacklisting, a child token to promote, a new key). */

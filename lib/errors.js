@@ -1,7 +1,8 @@
 'use strict';
 /**
  * The documented error objects: `{errType, err}` that are also `Error` instances.
- * Native errors arrive as `"<code>:<detail>"` messages and are converted here.
+ * A failed native call resolves to a failure value `{errType, message, sessionHandle?,
+ * userId?}` (the kind as a number, never in the text), which is converted here.
  */
 
 const GENERAL_ERROR = 1000;
@@ -60,21 +61,37 @@ function generalError(message) {
 }
 
 /**
- * Converts an error thrown by the native addon into the documented error object.
+ * True for a native call's failure value. Native results are strings, booleans, arrays,
+ * `null`/`undefined` or objects without `errType`, so the field alone identifies it.
+ * @param {unknown} r
+ * @returns {boolean}
+ */
+function isNativeFailure(r) {
+  return r !== null && typeof r === 'object' && typeof r.errType === 'number';
+}
+
+/**
+ * Converts a native failure value into the documented error object.
+ * @param {{errType: number, message: string, sessionHandle?: string, userId?: string}} f
+ * @returns {SuperTokensError}
+ */
+function fromNativeFailure(f) {
+  if (f.errType === UNAUTHORISED_AND_TOKEN_THEFT_DETECTED) {
+    const session = { sessionHandle: f.sessionHandle, userId: f.userId };
+    return new SuperTokensError(f.errType, session, f.message);
+  }
+  return authError(NAMES[f.errType] === undefined ? GENERAL_ERROR : f.errType, f.message);
+}
+
+/**
+ * Converts an error the addon threw (an argument napi-rs could not convert, a panic) into
+ * a GENERAL_ERROR with its message.
  * @param {unknown} e
  * @returns {SuperTokensError}
  */
-function fromNative(e) {
+function fromNativeThrow(e) {
   if (isErrorFromAuth(e)) return e;
-  const text = e instanceof Error ? e.message : String(e);
-  const m = /^(1000|2000|3000|4000):([\s\S]*)$/.exec(text);
-  if (m === null) return generalError(text);
-  const errType = Number(m[1]);
-  if (errType === UNAUTHORISED_AND_TOKEN_THEFT_DETECTED) {
-    const session = JSON.parse(m[2]);
-    return new SuperTokensError(errType, session, `refresh token reuse detected for session ${session.sessionHandle}`);
-  }
-  return authError(errType, m[2]);
+  return generalError(e instanceof Error ? e.message : String(e));
 }
 
 /**
@@ -108,7 +125,9 @@ module.exports = {
   SuperTokensError,
   authError,
   generalError,
-  fromNative,
+  fromNativeFailure,
+  fromNativeThrow,
+  isNativeFailure,
   isErrorFromAuth,
   setGeneralErrorListener,
   GENERAL_ERROR,

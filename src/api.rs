@@ -1,12 +1,15 @@
 //! The N-API boundary: thin conversions between JS values and the protocol in `session`.
 //! JSON crosses as text (V8's JSON.parse/stringify are fast; the JWT embeds it unparsed).
-//! Every error crosses as `"<code>:<detail>"` (see `error`).
+//! Every export resolves to its value or to a `Failure` (see `failure`); it rejects only
+//! when napi-rs cannot convert an argument.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::engine::{self, engine};
+use crate::error::AuthError;
+use crate::failure::{settle, Outcome};
 use crate::logger::{LogFunction, Logger};
 use crate::session::{self, KeySource, NewSession, VerifiedSession};
 
@@ -37,12 +40,16 @@ pub struct Settings {
 pub async fn init(
     config_json: String,
     #[napi(ts_arg_type = "(line: LogLine) => void")] log: LogFunction,
-) -> Result<Settings> {
-    let config: Value = serde_json::from_str(&config_json)
-        .map_err(|_| Error::from_reason("1000:config: init expects a config object"))?;
-    let e = engine::init(config, Logger::new(log)).await?;
-    let c = &e.config;
-    Ok(Settings {
+) -> Result<Outcome<Settings>> {
+    let started = match serde_json::from_str::<Value>(&config_json) {
+        Ok(config) => engine::init(config, Logger::new(log)).await,
+        Err(_) => Err(AuthError::general("config: init expects a config object")),
+    };
+    Ok(settle(started.map(|e| settings(&e.config))))
+}
+
+fn settings(c: &crate::config::Config) -> Settings {
+    Settings {
         cookie_domain: c.cookie.domain.clone(),
         cookie_secure: c.cookie.secure,
         cookie_same_site: c.cookie.same_site.as_cookie_value().to_string(),
@@ -50,12 +57,12 @@ pub async fn init(
         refresh_token_path: c.refresh_token.path.clone(),
         anti_csrf: c.anti_csrf,
         app_key: c.access_token.app_key,
-    })
+    }
 }
 
 #[napi]
-pub async fn close() -> Result<()> {
-    Ok(engine::close().await?)
+pub async fn close() -> Result<Outcome<()>> {
+    settled(engine::close()).await
 }
 
 /// A new or refreshed session's tokens; times are ms since the epoch.
@@ -96,18 +103,20 @@ pub async fn create_new_session(
     session_data: Option<String>,
     for_cookie: bool,
     app_key: Option<String>,
-) -> Result<Tokens> {
-    let e = engine()?;
-    let s = session::create(
-        &e,
-        user_id,
-        jwt_payload,
-        session_data,
-        for_cookie,
-        key_source(&app_key),
-    )
-    .await?;
-    Ok(s.into())
+) -> Result<Outcome<Tokens>> {
+    settled(async {
+        let source = key_source(&app_key);
+        session::create(
+            &*engine()?,
+            user_id,
+            jwt_payload,
+            session_data,
+            for_cookie,
+            source,
+        )
+        .await
+    })
+    .await
 }
 
 /// A verified access token; `newAccessToken` is set when a child token was promoted.
@@ -138,48 +147,55 @@ pub async fn get_session(
     access_token: String,
     anti_csrf: Option<String>,
     app_key: Option<String>,
-) -> Result<Verified> {
-    let e = engine()?;
-    let v = session::get(
-        &e,
-        &access_token,
-        anti_csrf.as_deref(),
-        key_source(&app_key),
-    )
-    .await?;
-    Ok(v.into())
+) -> Result<Outcome<Verified>> {
+    settled(async {
+        let source = key_source(&app_key);
+        session::get(&*engine()?, &access_token, anti_csrf.as_deref(), source).await
+    })
+    .await
 }
 
 #[napi]
-pub async fn refresh_session(refresh_token: String, app_key: Option<String>) -> Result<Tokens> {
-    let e = engine()?;
-    Ok(session::refresh(&e, &refresh_token, key_source(&app_key))
-        .await?
-        .into())
+pub async fn refresh_session(
+    refresh_token: String,
+    app_key: Option<String>,
+) -> Result<Outcome<Tokens>> {
+    settled(async { session::refresh(&*engine()?, &refresh_token, key_source(&app_key)).await })
+        .await
 }
 
 #[napi]
-pub async fn revoke_session(session_handle: String) -> Result<bool> {
-    Ok(session::revoke(&*engine()?, &session_handle).await?)
+pub async fn revoke_session(session_handle: String) -> Result<Outcome<bool>> {
+    settled(async { session::revoke(&*engine()?, &session_handle).await }).await
 }
 
 #[napi]
-pub async fn revoke_all_sessions_for_user(user_id: String) -> Result<()> {
-    Ok(session::revoke_all_for_user(&*engine()?, &user_id).await?)
+pub async fn revoke_all_sessions_for_user(user_id: String) -> Result<Outcome<()>> {
+    settled(async { session::revoke_all_for_user(&*engine()?, &user_id).await }).await
 }
 
 #[napi]
-pub async fn get_all_session_handles_for_user(user_id: String) -> Result<Vec<String>> {
-    Ok(session::handles_for_user(&*engine()?, &user_id).await?)
+pub async fn get_all_session_handles_for_user(user_id: String) -> Result<Outcome<Vec<String>>> {
+    settled(async { session::handles_for_user(&*engine()?, &user_id).await }).await
 }
 
 /// The session data as JSON text; `undefined` when it was stored as undefined.
 #[napi]
-pub async fn get_session_data(session_handle: String) -> Result<Option<String>> {
-    Ok(session::get_data(&*engine()?, &session_handle).await?)
+pub async fn get_session_data(session_handle: String) -> Result<Outcome<Option<String>>> {
+    settled(async { session::get_data(&*engine()?, &session_handle).await }).await
 }
 
 #[napi]
-pub async fn update_session_data(session_handle: String, data: Option<String>) -> Result<()> {
-    Ok(session::update_data(&*engine()?, &session_handle, data).await?)
+pub async fn update_session_data(
+    session_handle: String,
+    data: Option<String>,
+) -> Result<Outcome<()>> {
+    settled(async { session::update_data(&*engine()?, &session_handle, data).await }).await
+}
+
+/// Runs an operation and settles it into an export's answer (never a rejection).
+async fn settled<T, U: From<T>>(
+    op: impl std::future::Future<Output = crate::error::Result<T>>,
+) -> Result<Outcome<U>> {
+    Ok(settle(op.await))
 }

@@ -1,7 +1,6 @@
 //! The one error type. Each variant is one of the four documented error kinds; it crosses
-//! the N-API boundary as `"<code>:<detail>"` in the message, which the JS layer turns into
-//! the documented `{errType, err}` object. (napi-rs 3 gives async exports no typed error
-//! code, hence the prefix; log lines carry only the detail.) Display is the detail alone.
+//! the N-API boundary as a `Failure` value with the kind's number (see `failure`), which
+//! the JS layer turns into the documented `{errType, err}` object. Display is the detail.
 
 use std::fmt;
 
@@ -63,20 +62,7 @@ impl fmt::Display for AuthError {
     }
 }
 
-impl AuthError {
-    /// The message that crosses the boundary: `"<code>:<detail>"`.
-    pub fn boundary_message(&self) -> String {
-        format!("{}:{}", self.code(), self.detail())
-    }
-}
-
 impl std::error::Error for AuthError {}
-
-impl From<AuthError> for napi::Error {
-    fn from(e: AuthError) -> Self {
-        napi::Error::new(napi::Status::GenericFailure, e.boundary_message())
-    }
-}
 
 impl From<mysql_async::Error> for AuthError {
     /// Driver messages never contain the password (mysql_async does not echo it), so they
@@ -91,21 +77,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_cross_the_boundary_in_the_message() {
-        assert_eq!(AuthError::general("x").boundary_message(), "1000:x");
+    fn display_is_the_detail_without_a_code() {
         assert_eq!(AuthError::general("x").to_string(), "x");
-        assert_eq!(
-            AuthError::unauthorised("gone").boundary_message(),
-            "2000:gone"
-        );
-        assert_eq!(AuthError::try_refresh("exp").boundary_message(), "3000:exp");
+        assert_eq!(AuthError::unauthorised("gone").code(), 2000);
         let theft = AuthError::TokenTheft {
             session_handle: "h".into(),
             user_id: "u\"1".into(),
         };
         assert_eq!(
-            theft.boundary_message(),
-            r#"4000:{"sessionHandle":"h","userId":"u\"1"}"#
+            theft.to_string(),
+            r#"{"sessionHandle":"h","userId":"u\"1"}"#
         );
     }
 }

@@ -17,6 +17,7 @@ use napi_derive::napi;
 use crate::access_token::Claims;
 use crate::engine::engine;
 use crate::error::AuthError;
+use crate::failure::Failure;
 use crate::session::{self, KeySource};
 use crate::string_arg::AsciiArg;
 
@@ -52,7 +53,8 @@ pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
 /// UTF-16 code units, as JS counts; payload empty when undefined; serial: see
 /// `Claims::serial`): profiled, one string crosses the boundary in a tenth of the
 /// instructions of a three-element array or an object. `lib/core.js` decodes it.
-/// Errors are thrown as `"<code>:<detail>"`, panics as a plain message (a GENERAL_ERROR).
+/// A failed verification returns a `Failure` object (see `failure`), as the async exports
+/// resolve to one; only a value napi-rs cannot convert, or a panic, throws.
 unsafe extern "C" fn get_session_without_db(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -88,9 +90,10 @@ unsafe fn call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys:
     let access_token = AsciiArg::from_napi_value(env, argv[0])?;
     let anti_csrf = Option::<AsciiArg>::from_napi_value(env, argv[1])?;
     let app_key = Option::<String>::from_napi_value(env, argv[2])?;
-    match verify(&access_token, anti_csrf.as_deref(), app_key.as_deref())? {
-        Some(claims) => js_string(env, &encode(&claims)),
-        None => ToNapiValue::to_napi_value(env, Null),
+    match verify(&access_token, anti_csrf.as_deref(), app_key.as_deref()) {
+        Ok(Some(claims)) => js_string(env, &encode(&claims)),
+        Ok(None) => ToNapiValue::to_napi_value(env, Null),
+        Err(e) => ToNapiValue::to_napi_value(env, Failure::from(e)),
     }
 }
 

@@ -11,6 +11,7 @@ mod config;
 mod crypto;
 mod engine;
 mod error;
+mod failure;
 #[cfg(fuzzing)]
 pub mod fuzz_api;
 mod hot_path;

@@ -7,6 +7,12 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::engine::engine;
+use crate::error::AuthError;
+
+/// Hooks throw plain errors: only the suites call them, and a failure there fails the test.
+fn thrown(e: AuthError) -> Error {
+    Error::from_reason(e.to_string())
+}
 
 /// Test hook: moves this process's clock by `offsetMs` (expiry and rotation tests).
 #[napi(catch_unwind)]
@@ -18,14 +24,16 @@ pub fn test_set_clock_offset(offset_ms: i64) -> Result<()> {
 /// Test hook: statements sent to MySQL by this process since init.
 #[napi(catch_unwind)]
 pub fn test_query_count() -> Result<i64> {
-    Ok(engine()?.store.query_count() as i64)
+    Ok(engine().map_err(thrown)?.store.query_count() as i64)
 }
 
 /// Test hook: runs the expired-session removal now; returns the rows removed.
 #[napi]
 pub async fn test_remove_expired() -> Result<i64> {
-    let e = engine()?;
-    Ok(crate::cleanup::remove_expired(&e.store).await? as i64)
+    let e = engine().map_err(thrown)?;
+    Ok(crate::cleanup::remove_expired(&e.store)
+        .await
+        .map_err(thrown)? as i64)
 }
 
 /// Bench hook: the session INSERT alone, through the package's pool and prepared statement,
@@ -39,7 +47,7 @@ pub async fn bench_raw_insert(
     expires_at: i64,
     jwt_payload: String,
 ) -> Result<u32> {
-    let e = engine()?;
+    let e = engine().map_err(thrown)?;
     e.store
         .insert_session(
             &session_handle,
@@ -49,12 +57,14 @@ pub async fn bench_raw_insert(
             expires_at.max(0) as u64,
             &jwt_payload,
         )
-        .await?;
+        .await
+        .map_err(thrown)?;
     Ok(1)
 }
 
 /// Bench hook: the point SELECT of getSessionData alone (the raw-MySQL ceiling).
 #[napi]
 pub async fn bench_raw_select(session_handle: String) -> Result<Option<String>> {
-    Ok(engine()?.store.session_data(&session_handle).await?)
+    let e = engine().map_err(thrown)?;
+    e.store.session_data(&session_handle).await.map_err(thrown)
 }
