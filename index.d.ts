@@ -69,6 +69,11 @@ export interface TypeInputConfig {
     };
     /** default true */
     enableAntiCsrf?: boolean;
+    /**
+     * Tokens minted by the original JavaScript library keep working (default true); turn off
+     * once one refresh-token validity has passed since the switch.
+     */
+    acceptOriginalTokens?: boolean;
   };
   logging?: {
     info?: (msg: any) => void;

@@ -59,6 +59,11 @@ impl SigningKey {
         }
     }
 
+    /// The keyed HMAC state, for tokens of the original library's form (see `legacy`).
+    pub(crate) fn mac(&self) -> &Hmac<Sha256> {
+        &self.mac
+    }
+
     /// True when `token_header` (the first segment) is exactly one this key writes or wrote.
     pub fn wrote_header(&self, token_header: &str) -> bool {
         self.header_b64 == token_header || self.legacy_header_b64.as_deref() == Some(token_header)

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::crypto::{new_key, sha256_hex, Sealer};
 use crate::error::{AuthError, Result};
 use crate::logger::Logger;
+use crate::original_tokens::RefreshKey;
 use crate::store::{KeyRow, Store};
 
 const CURRENT: &str = "access_token_signing_key";
@@ -39,6 +40,8 @@ pub struct Keys {
     /// None when the app supplies the key (`signingKey.get`).
     signing: Option<RwLock<Arc<KeySet>>>,
     pub sealer: Sealer,
+    /// Opens refresh tokens the original library minted under the same key row.
+    pub original_refresh: RefreshKey,
     dynamic: bool,
     update_interval_ms: u64,
     validity_ms: u64,
@@ -126,6 +129,7 @@ impl Keys {
         Ok(Keys {
             signing,
             sealer: Sealer::new(&refresh.value),
+            original_refresh: RefreshKey::new(&refresh.value),
             dynamic: config.access_token.dynamic,
             update_interval_ms: config.access_token.update_interval_ms,
             validity_ms: config.access_token.validity_ms,
@@ -189,6 +193,21 @@ impl Keys {
         self.cached()
             .map(|s| s.current.clone())
             .ok_or_else(|| AuthError::general("no stored signing key"))
+    }
+
+    /// The stored keys a token may be signed with now: the current one, and the previous one
+    /// for one access-token validity after a rotation (for tokens that name no key).
+    pub fn verifying(&self) -> Vec<Arc<SigningKey>> {
+        let Some(set) = self.cached() else {
+            return Vec::new();
+        };
+        let mut keys = vec![set.current.clone()];
+        if let Some(prev) = &set.previous {
+            if now_ms() < set.current.created_at + self.validity_ms {
+                keys.push(prev.clone());
+            }
+        }
+        keys
     }
 
     /// Finds the key that wrote a token's header, from the cache only (no I/O: the fast

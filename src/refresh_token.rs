@@ -13,6 +13,9 @@ pub struct RefreshTokenInfo {
     pub session_handle: String,
     /// sha256 hex of the parent refresh token, while this token is a child.
     pub parent_hash1: Option<String>,
+    /// The user id sealed in a token of the original library (ours seal none): it must match
+    /// the session row's, as the original checked.
+    pub user_id: Option<String>,
 }
 
 pub fn create(sealer: &Sealer, session_handle: &str, parent_hash1: Option<&str>) -> Result<String> {
@@ -46,6 +49,7 @@ pub fn open(sealer: &Sealer, token: &str) -> Result<RefreshTokenInfo> {
     Ok(RefreshTokenInfo {
         session_handle,
         parent_hash1,
+        user_id: None,
     })
 }
 

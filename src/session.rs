@@ -11,7 +11,8 @@ use crate::crypto::{ct_eq, sha256_hex, uuid_v4};
 use crate::engine::Engine;
 use crate::error::{AuthError, Result};
 use crate::keys::{self, Lookup};
-use crate::refresh_token;
+use crate::original_tokens;
+use crate::refresh_token::{self, RefreshTokenInfo};
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
@@ -221,6 +222,50 @@ fn verify_claims(
     if !token.is_ascii() {
         return Err(AuthError::try_refresh("access token is malformed"));
     }
+    let claims = if original_tokens::is_access_token(token) {
+        verify_original(e, token, source)?
+    } else {
+        match verify_ours(e, token, source)? {
+            Some(claims) => claims,
+            None => return Ok(None),
+        }
+    };
+    if let (true, Some(header)) = (e.config.anti_csrf, anti_csrf) {
+        let matches = claims
+            .anti_csrf_token
+            .as_deref()
+            .is_some_and(|t| ct_eq(t, header));
+        if !matches {
+            return Err(AuthError::try_refresh("anti-csrf check failed"));
+        }
+    }
+    Ok(Some(claims))
+}
+
+/// An access token the original library minted, while the app still accepts them: checked
+/// with every stored key still valid (its tokens name none), not cached (they die out).
+fn verify_original(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Arc<Claims>> {
+    if !e.config.accept_original_tokens {
+        return Err(AuthError::try_refresh(
+            "access token is of the original library's form, which tokens.acceptOriginalTokens turned off",
+        ));
+    }
+    let now = now_ms();
+    let claims = match source {
+        KeySource::App(secret) => {
+            original_tokens::verify_access_token(token, &[&keys::app_key(secret)?], now)?
+        }
+        KeySource::Stored => {
+            let keys = e.keys.verifying();
+            let keys: Vec<&access_token::SigningKey> = keys.iter().map(|k| k.as_ref()).collect();
+            original_tokens::verify_access_token(token, &keys, now)?
+        }
+    };
+    Ok(Arc::new(claims))
+}
+
+/// One of our own access tokens; `None` when its key must be reloaded first.
+fn verify_ours(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Option<Arc<Claims>>> {
     let parts = access_token::split(token)?;
     let now = now_ms();
     let claims = match source {
@@ -243,15 +288,6 @@ fn verify_claims(
             }
         },
     };
-    if let (true, Some(header)) = (e.config.anti_csrf, anti_csrf) {
-        let matches = claims
-            .anti_csrf_token
-            .as_deref()
-            .is_some_and(|t| ct_eq(t, header));
-        if !matches {
-            return Err(AuthError::try_refresh("anti-csrf check failed"));
-        }
-    }
     Ok(Some(claims))
 }
 
@@ -361,8 +397,21 @@ pub async fn get(
     Ok(verified(&claims, Some(new_token)))
 }
 
+/// Our refresh token, or one the original library minted while the app still accepts them.
+fn open_refresh_token(e: &Engine, token: &str) -> Result<RefreshTokenInfo> {
+    if !original_tokens::is_refresh_token(token) {
+        return refresh_token::open(&e.keys.sealer, token);
+    }
+    if !e.config.accept_original_tokens {
+        return Err(AuthError::unauthorised(
+            "refresh token is of the original library's form, which tokens.acceptOriginalTokens turned off",
+        ));
+    }
+    original_tokens::open_refresh_token(&e.keys.original_refresh, token)
+}
+
 pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<NewSession> {
-    let info = refresh_token::open(&e.keys.sealer, token)?;
+    let info = open_refresh_token(e, token)?;
     let handle = info.session_handle.as_str();
     let hash1 = sha256_hex(token);
     let hash2 = sha256_hex(&hash1);
@@ -376,6 +425,12 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
                 ))
             }
         };
+        let user_id = original_tokens::user_id_from_row(row.user_id);
+        if info.user_id.as_ref().is_some_and(|u| *u != user_id) {
+            return Err(AuthError::unauthorised(
+                "the refresh token's user id does not match its session",
+            ));
+        }
         let is_parent = ct_eq(&row.refresh_token_hash2, &hash2);
         if !is_parent {
             let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
@@ -390,7 +445,7 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
                 _ => {
                     return Err(AuthError::TokenTheft {
                         session_handle: handle.to_string(),
-                        user_id: row.user_id,
+                        user_id,
                     })
                 }
             }
@@ -399,7 +454,7 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
             e,
             &source,
             handle,
-            row.user_id,
+            user_id,
             json_from_store(row.jwt_payload),
             hash1,
         )
@@ -451,12 +506,29 @@ pub async fn revoke(e: &Engine, handle: &str) -> Result<bool> {
     e.store.delete_session(handle).await
 }
 
+/// The user id as the session table may hold it: as given, and for a numeric one while the
+/// original's sessions are accepted, the original's `{"i":N}` form.
+fn stored_user_ids(e: &Engine, user_id: &str) -> Vec<String> {
+    let mut forms = vec![user_id.to_string()];
+    if e.config.accept_original_tokens {
+        forms.extend(original_tokens::stored_numeric_user_id(user_id));
+    }
+    forms
+}
+
 pub async fn revoke_all_for_user(e: &Engine, user_id: &str) -> Result<()> {
-    e.store.delete_user_sessions(user_id).await.map(|_| ())
+    for form in stored_user_ids(e, user_id) {
+        e.store.delete_user_sessions(&form).await?;
+    }
+    Ok(())
 }
 
 pub async fn handles_for_user(e: &Engine, user_id: &str) -> Result<Vec<String>> {
-    e.store.user_session_handles(user_id).await
+    let mut handles = Vec::new();
+    for form in stored_user_ids(e, user_id) {
+        handles.extend(e.store.user_session_handles(&form).await?);
+    }
+    Ok(handles)
 }
 
 pub async fn get_data(e: &Engine, handle: &str) -> Result<Option<String>> {

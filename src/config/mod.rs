@@ -26,6 +26,8 @@ pub struct Config {
     pub access_token: AccessTokenConfig,
     pub refresh_token: RefreshTokenConfig,
     pub anti_csrf: bool,
+    /// Tokens minted by the original library keep working (see `original_tokens`).
+    pub accept_original_tokens: bool,
     pub cookie: CookieConfig,
 }
 
@@ -140,7 +142,12 @@ pub fn validate_cron(field: &str, expr: &str) -> Result<()> {
 
 // The options of each section (mysql's are in mysql.rs).
 const ROOT: &[&str] = &["mysql", "tokens", "logging", "cookie"];
-const TOKENS: &[&str] = &["accessToken", "refreshToken", "enableAntiCsrf"];
+const TOKENS: &[&str] = &[
+    "accessToken",
+    "refreshToken",
+    "enableAntiCsrf",
+    "acceptOriginalTokens",
+];
 const ACCESS_TOKEN: &[&str] = &["signingKey", "validity", "blacklisting", "accessTokenPath"];
 const SIGNING_KEY: &[&str] = &["dynamic", "updateInterval", "get"];
 const REFRESH_TOKEN: &[&str] = &["validity", "removalCronjobInterval", "renewTokenPath"];
@@ -185,6 +192,7 @@ pub fn parse(value: &Value) -> Result<Config> {
         )?,
     };
     let anti_csrf = tokens.boolean("enableAntiCsrf", true)?;
+    let accept_original_tokens = tokens.boolean("acceptOriginalTokens", true)?;
 
     // The logging functions stay in JS; only their types are checked here.
     let logging = root.object("logging", false, LOGGING)?;
@@ -221,6 +229,7 @@ pub fn parse(value: &Value) -> Result<Config> {
         access_token,
         refresh_token,
         anti_csrf,
+        accept_original_tokens,
         cookie: CookieConfig {
             domain,
             secure,
