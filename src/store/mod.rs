@@ -1,0 +1,187 @@
+//! The database: one pool per server in use, every operation under a timeout, conflict
+//! retries and failover (`run`). The statements are in `sql`, run by `keys` and `sessions`;
+//! prepared statements are cached per connection by mysql_async.
+//!
+//! On a Galera cluster (detected at `open`) every statement whose answer decides a
+//! session's fate waits for the node to apply what other nodes committed before it
+//! (`wsrep_sync_wait`), so a call on one node sees every call that resolved on another.
+//! Deadlocks and certification conflicts are retried with jitter (see `run`).
+
+mod keys;
+mod sessions;
+mod sql;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mysql_async::prelude::*;
+use mysql_async::Conn;
+use rand::Rng;
+
+use crate::config::MysqlConfig;
+use crate::error::{AuthError, Result};
+use crate::servers::{classify, Failure, Servers};
+pub use keys::KeyRow;
+use sql::Sql;
+
+/// Upper bound on one database operation (connect + statements): during an outage calls
+/// fail with GENERAL_ERROR after this long instead of hanging.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rows deleted per statement by the removal job, so a backlog never holds a long lock.
+pub const REMOVAL_BATCH: u64 = 1000;
+
+/// Conflicts (1213, 1205) retried per operation before the error reaches the caller.
+const MAX_CONFLICT_RETRIES: u32 = 8;
+/// Backoff before conflict retry n: a random delay up to min(2^n, 64) ms, so the
+/// processes that collided do not collide again in lockstep.
+const MAX_BACKOFF_MS: u64 = 64;
+
+type DbResult<T> = std::result::Result<T, mysql_async::Error>;
+
+pub struct Store {
+    servers: Servers,
+    sql: Sql,
+    /// Whether the server is a Galera node (`wsrep_on`); causal reads are on then.
+    galera: bool,
+    /// Statements sent, for the test hook that proves the fast path stays off the database.
+    queries: AtomicU64,
+}
+
+impl Store {
+    /// Connects (to the first server of `mysql.hosts` that answers), detects Galera and
+    /// creates the tables if needed.
+    pub async fn open(c: &MysqlConfig) -> Result<Self> {
+        let mut store = Store {
+            servers: Servers::new(c)?,
+            sql: Sql::new(&c.signing_key_table, &c.refresh_token_table, false),
+            galera: false,
+            queries: AtomicU64::new(0),
+        };
+        let opened = async {
+            store.galera = store.is_galera().await?;
+            if store.galera {
+                store.sql = Sql::new(&c.signing_key_table, &c.refresh_token_table, true);
+            }
+            store.create_tables().await
+        };
+        if let Err(e) = opened.await {
+            let _ = store.disconnect().await;
+            return Err(e);
+        }
+        Ok(store)
+    }
+
+    #[cfg(feature = "test-hooks")]
+    pub fn query_count(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.galera
+    }
+
+    pub fn servers(&self) -> &Servers {
+        &self.servers
+    }
+
+    /// Runs one database operation under the timeout, counting its statements. `op` runs
+    /// again after a conflict (it was rolled back) and, with several servers, once on each
+    /// other server after a server failure; every operation here is safe to repeat (reads,
+    /// conditional or idempotent writes, and an INSERT that recognises its own row).
+    async fn run<T, F>(&self, statements: u64, op: impl Fn(Conn) -> F) -> Result<T>
+    where
+        F: std::future::Future<Output = DbResult<T>>,
+    {
+        self.queries.fetch_add(statements, Ordering::Relaxed);
+        let server = AtomicUsize::new(self.servers.active_index());
+        let attempts = async {
+            let (mut conflicts, mut failovers) = (0, 0);
+            loop {
+                let (index, conn) = self.servers.conn().await;
+                server.store(index, Ordering::Relaxed);
+                let result = match conn {
+                    Ok(conn) => op(conn).await,
+                    Err(e) => Err(e),
+                };
+                let Err(e) = result else { return result };
+                match classify(&e) {
+                    Failure::Conflict if conflicts < MAX_CONFLICT_RETRIES => {
+                        conflicts += 1;
+                        tokio::time::sleep(backoff(conflicts)).await;
+                    }
+                    Failure::Server if failovers + 1 < self.servers.count() => {
+                        failovers += 1;
+                        self.servers.failed(server.load(Ordering::Relaxed));
+                    }
+                    Failure::Server => {
+                        self.servers.failed(server.load(Ordering::Relaxed));
+                        return Err(e);
+                    }
+                    _ => return Err(e),
+                }
+            }
+        };
+        match tokio::time::timeout(OPERATION_TIMEOUT, attempts).await {
+            Ok(r) => r.map_err(AuthError::from),
+            Err(_) => {
+                // A server that stops answering is treated as failed.
+                self.servers.failed(server.load(Ordering::Relaxed));
+                Err(AuthError::general(format!(
+                    "database error: no answer within {} s",
+                    OPERATION_TIMEOUT.as_secs()
+                )))
+            }
+        }
+    }
+
+    pub async fn disconnect(&self) -> Result<()> {
+        self.servers.disconnect().await
+    }
+
+    /// MariaDB Galera: `wsrep_on` and MariaDB's `SET STATEMENT`. (Percona XtraDB Cluster
+    /// has wsrep but not that syntax; it keeps the plain statements.)
+    async fn is_galera(&self) -> Result<bool> {
+        self.run(1, move |mut c: Conn| async move {
+            let rows: Vec<(String, String)> = c
+                .query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'version')")
+                .await?;
+            let value = |name: &str| {
+                rows.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            Ok(
+                value("wsrep_on").is_some_and(|v| v.eq_ignore_ascii_case("ON"))
+                    && value("version").is_some_and(|v| v.contains("MariaDB")),
+            )
+        })
+        .await
+    }
+
+    pub async fn create_tables(&self) -> Result<()> {
+        self.run(2, move |mut c: Conn| async move {
+            c.query_drop(&self.sql.create_keys).await?;
+            c.query_drop(&self.sql.create_sessions).await
+        })
+        .await
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let cap = (1u64 << attempt.min(6)).min(MAX_BACKOFF_MS);
+    Duration::from_millis(rand::rng().random_range(1..=cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        for attempt in 1..=MAX_CONFLICT_RETRIES {
+            let d = backoff(attempt).as_millis() as u64;
+            assert!((1..=MAX_BACKOFF_MS).contains(&d), "{attempt}: {d}");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The SQL text of every statement, built once from the validated table names (only
+//! `[A-Za-z0-9_]{1,64}`, so interpolating them is safe; every value is a parameter).
+//! On Galera the fateful statements wait for causality (`wsrep_sync_wait`).
+
+use super::REMOVAL_BATCH;
+
+/// The SQL text, built once from the validated table names.
+pub(super) struct Sql {
+    pub(super) keys_table: String,
+    pub(super) sessions_table: String,
+    pub(super) create_keys: String,
+    pub(super) create_sessions: String,
+    pub(super) select_keys: String,
+    pub(super) insert_key_if_absent: String,
+    pub(super) replace_current_key: String,
+    pub(super) upsert_key: String,
+    pub(super) insert_session: String,
+    pub(super) session_alive: String,
+    pub(super) select_session: String,
+    pub(super) promote: String,
+    pub(super) delete_session: String,
+    pub(super) delete_user_sessions: String,
+    pub(super) user_session_handles: String,
+    pub(super) select_session_data: String,
+    pub(super) update_session_data: String,
+    pub(super) delete_expired: String,
+}
+
+/// `= BINARY ?` compares bytes: exact case and trailing spaces even in tables made by the
+/// original library (utf8mb4_general_ci, PAD SPACE); `= ?` keeps the primary key in use.
+/// Every statement that takes an app-passed handle binds it twice.
+pub(super) const EXACT_HANDLE: &str = "session_handle = ? AND session_handle = BINARY ?";
+
+/// `wsrep_sync_wait` bits: which statement kinds wait for causality.
+const WAIT_READ: u8 = 1;
+const WAIT_UPDATE_DELETE: u8 = 2;
+const WAIT_INSERT: u8 = 4;
+
+impl Sql {
+    pub(super) fn new(keys: &str, sessions: &str, galera: bool) -> Self {
+        // Only for this statement (MariaDB's SET STATEMENT), so plain statements and other
+        // servers pay nothing.
+        let causal = |bit: u8, sql: String| {
+            if galera {
+                format!("SET STATEMENT wsrep_sync_wait={bit} FOR {sql}")
+            } else {
+                sql
+            }
+        };
+        Sql {
+            keys_table: keys.to_string(),
+            sessions_table: sessions.to_string(),
+            create_keys: format!(
+                "CREATE TABLE IF NOT EXISTS {keys} (key_name VARCHAR(128) NOT NULL, \
+                 key_value VARCHAR(255), created_at_time BIGINT UNSIGNED, \
+                 PRIMARY KEY (key_name)) DEFAULT CHARSET=utf8mb4"
+            ),
+            create_sessions: format!(
+                "CREATE TABLE IF NOT EXISTS {sessions} (session_handle VARCHAR(255) \
+                 COLLATE utf8mb4_bin NOT NULL, user_id VARCHAR(128) COLLATE utf8mb4_bin NOT NULL, refresh_token_hash_2 VARCHAR(128) NOT NULL, \
+                 session_info TEXT, expires_at BIGINT UNSIGNED NOT NULL, jwt_user_payload TEXT, \
+                 PRIMARY KEY (session_handle), INDEX user_id_index (user_id), \
+                 INDEX expires_at_index (expires_at)) DEFAULT CHARSET=utf8mb4"
+            ),
+            select_keys: causal(
+                WAIT_READ,
+                format!(
+                "SELECT key_name, key_value, created_at_time FROM {keys} WHERE key_name IN (?, ?, ?)"
+            ),
+            ),
+            insert_key_if_absent: causal(
+                WAIT_INSERT,
+                format!(
+                "INSERT IGNORE INTO {keys} (key_name, key_value, created_at_time) VALUES (?, ?, ?)"
+            ),
+            ),
+            replace_current_key: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                "UPDATE {keys} SET key_value = ?, created_at_time = ? \
+                 WHERE key_name = ? AND created_at_time = ?"
+            ),
+            ),
+            upsert_key: format!(
+                "INSERT INTO {keys} (key_name, key_value, created_at_time) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE key_value = VALUES(key_value), \
+                 created_at_time = VALUES(created_at_time)"
+            ),
+            insert_session: format!(
+                "INSERT INTO {sessions} (session_handle, user_id, refresh_token_hash_2, \
+                 session_info, expires_at, jwt_user_payload) VALUES (?, ?, ?, ?, ?, ?)"
+            ),
+            session_alive: causal(
+                WAIT_READ,
+                format!(
+                "SELECT 1 FROM {sessions} WHERE {EXACT_HANDLE} AND expires_at > ?"
+            ),
+            ),
+            select_session: causal(
+                WAIT_READ,
+                format!(
+                "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload \
+                 FROM {sessions} WHERE {EXACT_HANDLE}"
+            ),
+            ),
+            promote: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                "UPDATE {sessions} SET refresh_token_hash_2 = ?, expires_at = ? \
+                 WHERE {EXACT_HANDLE} AND refresh_token_hash_2 = ? AND expires_at > ?"
+            ),
+            ),
+            delete_session: causal(
+                WAIT_UPDATE_DELETE,
+                format!("DELETE FROM {sessions} WHERE {EXACT_HANDLE}"),
+            ),
+            // `= BINARY ?` also tells "a" from "A" and "a " in tables made with a
+            // case-insensitive or PAD SPACE collation; `user_id = ?` keeps the index in use.
+            delete_user_sessions: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                "DELETE FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
+            ),
+            ),
+            user_session_handles: causal(
+                WAIT_READ,
+                format!(
+                "SELECT session_handle FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
+            ),
+            ),
+            select_session_data: causal(
+                WAIT_READ,
+                format!(
+                "SELECT session_info FROM {sessions} WHERE {EXACT_HANDLE}"
+            ),
+            ),
+            update_session_data: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                "UPDATE {sessions} SET session_info = ? WHERE {EXACT_HANDLE}"
+            ),
+            ),
+            delete_expired: format!(
+                "DELETE FROM {sessions} WHERE expires_at <= ? LIMIT {REMOVAL_BATCH}"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_use_the_configured_tables() {
+        let s = Sql::new("my_keys", "my_sessions", false);
+        assert!(s.create_keys.contains("my_keys"));
+        assert!(s.insert_session.starts_with("INSERT INTO my_sessions "));
+        assert!(s.delete_expired.ends_with("LIMIT 1000"));
+        assert!(s.create_sessions.contains("INDEX user_id_index (user_id)"));
+        assert!(!s.select_session.contains("wsrep"));
+    }
+
+    #[test]
+    fn on_galera_only_fateful_statements_wait_for_causality() {
+        let s = Sql::new("k", "s", true);
+        let waits = |sql: &str, bit: u8| {
+            sql.starts_with(&format!("SET STATEMENT wsrep_sync_wait={bit} FOR "))
+        };
+        assert!(waits(&s.select_session, WAIT_READ));
+        assert!(waits(&s.session_alive, WAIT_READ));
+        assert!(waits(&s.select_session_data, WAIT_READ));
+        assert!(waits(&s.user_session_handles, WAIT_READ));
+        assert!(waits(&s.select_keys, WAIT_READ));
+        assert!(waits(&s.promote, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.delete_session, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.update_session_data, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.insert_key_if_absent, WAIT_INSERT));
+        // A new random handle cannot depend on anything, nor can the removal job.
+        assert!(s.insert_session.starts_with("INSERT INTO s "));
+        assert!(s.delete_expired.starts_with("DELETE FROM s "));
+    }
+}
