@@ -12,6 +12,7 @@ export {
   getAllSessionHandlesForUser,
   getSessionData,
   updateSessionData,
+  mergeSessionData,
   Error,
 } from './index';
 
@@ -32,6 +33,8 @@ export declare class Session {
   getSessionData(): Promise<any>;
   /** Clears the cookies when it rejects with UNAUTHORISED. */
   updateSessionData(newSessionData: any): Promise<void>;
+  /** A JSON merge patch applied on the server; clears the cookies on UNAUTHORISED. */
+  mergeSessionData(patch: Record<string, unknown>): Promise<void>;
 }
 
 /** Creates a session and writes its cookies and headers onto `res`. */

@@ -105,6 +105,16 @@ class Session {
   updateSessionData(newSessionData) {
     return clearingCookiesOn([UNAUTHORISED], this.#res, () => core.updateSessionData(this.#handle, newSessionData));
   }
+
+  /**
+   * Merges a JSON merge patch into the session data on the server (concurrent merges all
+   * survive); UNAUTHORISED (cookies cleared) when the session is gone.
+   * @param {object} patch
+   * @returns {Promise<void>}
+   */
+  mergeSessionData(patch) {
+    return clearingCookiesOn([UNAUTHORISED], this.#res, () => core.mergeSessionData(this.#handle, patch));
+  }
 }
 
 /**
@@ -207,6 +217,7 @@ exports.revokeSessionUsingSessionHandle = core.revokeSessionUsingSessionHandle;
 exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
+exports.mergeSessionData = core.mergeSessionData;
 exports.setRelevantHeadersForOptionsAPI = setRelevantHeadersForOptionsAPI;
 exports.Session = Session;
 /** The error codes and `isErrorFromAuth`. */

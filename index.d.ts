@@ -170,3 +170,9 @@ export declare function getAllSessionHandlesForUser(userId: string): Promise<str
 export declare function getSessionData(sessionHandle: string): Promise<any>;
 
 export declare function updateSessionData(sessionHandle: string, newSessionData: any): Promise<void>;
+
+/**
+ * Applies an RFC 7386 JSON merge patch to the session data in one statement on the server:
+ * keys set to `null` are removed, objects merge recursively. Concurrent merges all survive.
+ */
+export declare function mergeSessionData(sessionHandle: string, patch: Record<string, unknown>): Promise<void>;

@@ -17,5 +17,6 @@ exports.revokeSessionUsingSessionHandle = core.revokeSessionUsingSessionHandle;
 exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
+exports.mergeSessionData = core.mergeSessionData;
 /** The error codes and `isErrorFromAuth`. */
 exports.Error = AuthError;

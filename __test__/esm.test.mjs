@@ -19,6 +19,7 @@ import {
   getAllSessionHandlesForUser,
   getSessionData,
   updateSessionData,
+  mergeSessionData,
   setRelevantHeadersForOptionsAPI,
   Session,
   Error as AuthError,
@@ -48,6 +49,7 @@ const EXPRESS_EXPORTS = [
   'getSession',
   'getSessionData',
   'init',
+  'mergeSessionData',
   'refreshSession',
   'revokeAllSessionsForUser',
   'revokeSessionUsingSessionHandle',
@@ -82,6 +84,7 @@ test('express.js: named, namespace and default imports expose every function', (
     getAllSessionHandlesForUser,
     getSessionData,
     updateSessionData,
+    mergeSessionData,
     setRelevantHeadersForOptionsAPI,
     Session,
   };

@@ -334,6 +334,24 @@ async function updateSessionData(sessionHandle, newSessionData) {
   await call(() => native.updateSessionData(sessionHandle, json));
 }
 
+/**
+ * Merges `patch` into the server-side session data (RFC 7386 JSON merge patch: keys set to
+ * `null` are removed, objects merge recursively, anything else replaces), in one statement on
+ * the server, so concurrent merges never lose each other. UNAUTHORISED when the session is gone.
+ * @param {string} sessionHandle
+ * @param {object} patch a plain object
+ * @returns {Promise<void>}
+ */
+async function mergeSessionData(sessionHandle, patch) {
+  requireString('sessionHandle', sessionHandle);
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    const got = patch === null ? 'null' : Array.isArray(patch) ? 'an array' : `a ${typeof patch}`;
+    throw generalError(`patch must be a plain object (a JSON merge patch), got ${got}; use updateSessionData to replace the data`);
+  }
+  const json = toJson('patch', patch);
+  await call(() => native.mergeSessionData(sessionHandle, json));
+}
+
 module.exports = {
   init,
   close,
@@ -347,5 +365,6 @@ module.exports = {
   getAllSessionHandlesForUser,
   getSessionData,
   updateSessionData,
+  mergeSessionData,
   getSettings,
 };

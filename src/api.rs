@@ -193,6 +193,12 @@ pub async fn update_session_data(
     settled(async { session::update_data(&*engine()?, &session_handle, data).await }).await
 }
 
+/// `patch`: a JSON object's text, merged into the session data (RFC 7386) on the server.
+#[napi]
+pub async fn merge_session_data(session_handle: String, patch: String) -> Result<Outcome<()>> {
+    settled(async { session::merge_data(&*engine()?, &session_handle, &patch).await }).await
+}
+
 /// Runs an operation and settles it into an export's answer (never a rejection).
 async fn settled<T, U: From<T>>(
     op: impl std::future::Future<Output = crate::error::Result<T>>,

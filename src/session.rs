@@ -16,7 +16,7 @@ use crate::refresh_token::{self, RefreshTokenInfo};
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
-const MAX_JSON_BYTES: usize = 65_535;
+const MAX_JSON_BYTES: usize = crate::store::MAX_DATA_BYTES;
 /// Browsers silently drop a cookie whose name and value exceed 4096 bytes.
 const MAX_COOKIE_BYTES: usize = 4096;
 const ACCESS_COOKIE_NAME: &str = "sAccessToken";
@@ -535,6 +535,30 @@ pub async fn get_data(e: &Engine, handle: &str) -> Result<Option<String>> {
     match e.store.session_data(handle).await? {
         Some(text) => Ok(json_from_store(text)),
         None => Err(AuthError::unauthorised("session does not exist anymore")),
+    }
+}
+
+/// Merges `patch` (a JSON object, RFC 7386) into the session data on the server.
+pub async fn merge_data(e: &Engine, handle: &str, patch: &str) -> Result<()> {
+    check_json("patch", Some(patch))?;
+    if !patch.trim_start().starts_with('{') {
+        return Err(AuthError::general(
+            "patch must be an object (a JSON merge patch); use updateSessionData to replace the data",
+        ));
+    }
+    if e.store.merge_session_data(handle, patch).await? {
+        return Ok(());
+    }
+    match e.store.session_data(handle).await? {
+        None => Err(AuthError::unauthorised("session does not exist anymore")),
+        Some(stored) if !stored.is_empty() && serde_json::from_str::<&RawValue>(&stored).is_err() => {
+            Err(AuthError::general(
+                "the stored session data is not JSON, so it cannot be merged into; replace it with updateSessionData",
+            ))
+        }
+        Some(_) => Err(AuthError::general(format!(
+            "the merged session data would be over {MAX_JSON_BYTES} bytes of JSON"
+        ))),
     }
 }
 

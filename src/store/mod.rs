@@ -23,6 +23,7 @@ use crate::error::{AuthError, Result};
 use crate::servers::{classify, Failure, Servers};
 pub use keys::KeyRow;
 use sql::Sql;
+pub use sql::MAX_DATA_BYTES;
 
 /// Upper bound on one database operation (connect + statements): during an outage calls
 /// fail with GENERAL_ERROR after this long instead of hanging.

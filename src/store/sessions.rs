@@ -167,6 +167,17 @@ impl Store {
         .await
     }
 
+    /// Applies a JSON merge patch (an object's JSON text) to the session data. False when
+    /// no row changed: no such session, stored data that is not JSON, or a result too big.
+    pub async fn merge_session_data(&self, handle: &str, patch: &str) -> Result<bool> {
+        self.run(1, move |mut c: Conn| async move {
+            c.exec_drop(&self.sql.merge_session_data, (patch, handle, handle, patch))
+                .await?;
+            Ok(c.affected_rows() > 0)
+        })
+        .await
+    }
+
     /// Deletes one batch of rows expired at `now`; returns how many went.
     pub async fn delete_expired_batch(&self, now: u64) -> Result<u64> {
         self.run(1, move |mut c: Conn| async move {

@@ -23,6 +23,7 @@ pub(super) struct Sql {
     pub(super) user_session_handles: String,
     pub(super) select_session_data: String,
     pub(super) update_session_data: String,
+    pub(super) merge_session_data: String,
     pub(super) delete_expired: String,
 }
 
@@ -30,6 +31,11 @@ pub(super) struct Sql {
 /// original library (utf8mb4_general_ci, PAD SPACE); `= ?` keeps the primary key in use.
 /// Every statement that takes an app-passed handle binds it twice.
 pub(super) const EXACT_HANDLE: &str = "session_handle = ? AND session_handle = BINARY ?";
+
+/// The stored session data as a JSON document: undefined ('') and NULL read as `{}`.
+const DATA_OR_EMPTY: &str = "COALESCE(NULLIF(session_info, ''), '{}')";
+/// What the TEXT column `session_info` holds.
+pub const MAX_DATA_BYTES: usize = 65_535;
 
 /// `wsrep_sync_wait` bits: which statement kinds wait for causality.
 const WAIT_READ: u8 = 1;
@@ -140,6 +146,17 @@ impl Sql {
                 "UPDATE {sessions} SET session_info = ? WHERE {EXACT_HANDLE}"
             ),
             ),
+            // RFC 7386 on the server, in one row-locked statement, so concurrent merges
+            // never lose each other; undefined ('') and SQL NULL data merge as `{}`. Rows
+            // whose text is not JSON, or whose result would not fit TEXT, are left alone.
+            merge_session_data: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                    "UPDATE {sessions} SET session_info = JSON_MERGE_PATCH({DATA_OR_EMPTY}, ?) \
+                     WHERE {EXACT_HANDLE} AND JSON_VALID({DATA_OR_EMPTY}) \
+                     AND LENGTH(JSON_MERGE_PATCH({DATA_OR_EMPTY}, ?)) <= {MAX_DATA_BYTES}"
+                ),
+            ),
             delete_expired: format!(
                 "DELETE FROM {sessions} WHERE expires_at <= ? LIMIT {REMOVAL_BATCH}"
             ),
@@ -175,6 +192,7 @@ mod tests {
         assert!(waits(&s.promote, WAIT_UPDATE_DELETE));
         assert!(waits(&s.delete_session, WAIT_UPDATE_DELETE));
         assert!(waits(&s.update_session_data, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.merge_session_data, WAIT_UPDATE_DELETE));
         assert!(waits(&s.insert_key_if_absent, WAIT_INSERT));
         // A new random handle cannot depend on anything, nor can the removal job.
         assert!(s.insert_session.starts_with("INSERT INTO s "));

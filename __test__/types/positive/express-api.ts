@@ -22,6 +22,7 @@ expectType<
     | 'getAllSessionHandlesForUser'
     | 'getSessionData'
     | 'updateSessionData'
+    | 'mergeSessionData'
     | 'setRelevantHeadersForOptionsAPI'
     | 'Session'
     | 'Error'
@@ -42,6 +43,8 @@ expectType<Equal<typeof SuperTokens.revokeSessionUsingSessionHandle, (sessionHan
 expectType<Equal<typeof SuperTokens.getAllSessionHandlesForUser, (userId: string) => Promise<string[]>>>();
 expectType<Equal<typeof SuperTokens.getSessionData, (sessionHandle: string) => Promise<any>>>();
 expectType<Equal<typeof SuperTokens.updateSessionData, (sessionHandle: string, newSessionData: any) => Promise<void>>>();
+expectType<Equal<typeof SuperTokens.mergeSessionData, (sessionHandle: string, patch: Record<string, unknown>) => Promise<void>>>();
+expectType<Equal<SuperTokens.Session['mergeSessionData'], (patch: Record<string, unknown>) => Promise<void>>>();
 expectType<Equal<ReturnType<typeof SuperTokens.setRelevantHeadersForOptionsAPI>, void>>();
 
 // Session methods.

@@ -27,6 +27,7 @@ expectType<
     | 'getAllSessionHandlesForUser'
     | 'getSessionData'
     | 'updateSessionData'
+    | 'mergeSessionData'
     | 'Error'
   >
 >();
@@ -41,6 +42,7 @@ expectType<Equal<typeof Express.revokeSessionUsingSessionHandle, typeof SuperTok
 expectType<Equal<typeof Express.getAllSessionHandlesForUser, typeof SuperTokens.getAllSessionHandlesForUser>>();
 expectType<Equal<typeof Express.getSessionData, typeof SuperTokens.getSessionData>>();
 expectType<Equal<typeof Express.updateSessionData, typeof SuperTokens.updateSessionData>>();
+expectType<Equal<typeof Express.mergeSessionData, typeof SuperTokens.mergeSessionData>>();
 expectType<Equal<Express.TypeInputConfig, TypeInputConfig>>();
 expectType<Equal<Express.AuthErrorObject, AuthErrorObject>>();
 
