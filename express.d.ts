@@ -13,6 +13,7 @@ export {
   getSessionData,
   updateSessionData,
   mergeSessionData,
+  metrics,
   Error,
 } from './index';
 

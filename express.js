@@ -218,6 +218,7 @@ exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
 exports.mergeSessionData = core.mergeSessionData;
+exports.metrics = core.metrics;
 exports.setRelevantHeadersForOptionsAPI = setRelevantHeadersForOptionsAPI;
 exports.Session = Session;
 /** The error codes and `isErrorFromAuth`. */

@@ -176,3 +176,9 @@ export declare function updateSessionData(sessionHandle: string, newSessionData:
  * keys set to `null` are removed, objects merge recursively. Concurrent merges all survive.
  */
 export declare function mergeSessionData(sessionHandle: string, patch: Record<string, unknown>): Promise<void>;
+
+/**
+ * Prometheus text exposition (format 0.0.4) of the package's counters and database-latency
+ * histogram, process-wide; serve it on `/metrics`.
+ */
+export declare function metrics(): Promise<string>;

@@ -18,5 +18,6 @@ exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
 exports.mergeSessionData = core.mergeSessionData;
+exports.metrics = core.metrics;
 /** The error codes and `isErrorFromAuth`. */
 exports.Error = AuthError;

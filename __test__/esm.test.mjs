@@ -50,6 +50,7 @@ const EXPRESS_EXPORTS = [
   'getSessionData',
   'init',
   'mergeSessionData',
+  'metrics',
   'refreshSession',
   'revokeAllSessionsForUser',
   'revokeSessionUsingSessionHandle',

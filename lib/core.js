@@ -352,6 +352,17 @@ async function mergeSessionData(sessionHandle, patch) {
   await call(() => native.mergeSessionData(sessionHandle, json));
 }
 
+/**
+ * The package's counters (sessions created, verified, refreshed, theft detected, revoked,
+ * database errors and retries) and database-latency histogram, as Prometheus text exposition
+ * (format 0.0.4), for a `/metrics` route. Process-wide, from process start; no token, key or
+ * user id appears in it. Works before `init` too.
+ * @returns {Promise<string>}
+ */
+async function metrics() {
+  return native.metrics();
+}
+
 module.exports = {
   init,
   close,
@@ -366,5 +377,6 @@ module.exports = {
   getSessionData,
   updateSessionData,
   mergeSessionData,
+  metrics,
   getSettings,
 };

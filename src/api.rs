@@ -199,6 +199,12 @@ pub async fn merge_session_data(session_handle: String, patch: String) -> Result
     settled(async { session::merge_data(&*engine()?, &session_handle, &patch).await }).await
 }
 
+/// Prometheus text exposition of the package's counters and database latency (process-wide).
+#[napi]
+pub fn metrics() -> String {
+    crate::metrics::render()
+}
+
 /// Runs an operation and settles it into an export's answer (never a rejection).
 async fn settled<T, U: From<T>>(
     op: impl std::future::Future<Output = crate::error::Result<T>>,

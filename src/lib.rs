@@ -17,6 +17,7 @@ pub mod fuzz_api;
 mod hot_path;
 mod keys;
 mod logger;
+mod metrics;
 mod original_tokens;
 mod orphans;
 mod refresh_token;

@@ -11,6 +11,7 @@ use crate::crypto::{ct_eq, sha256_hex, uuid_v4};
 use crate::engine::Engine;
 use crate::error::{AuthError, Result};
 use crate::keys::{self, Lookup};
+use crate::metrics::METRICS;
 use crate::original_tokens;
 use crate::refresh_token::{self, RefreshTokenInfo};
 
@@ -180,6 +181,7 @@ pub async fn create(
         forget_later(e, handle);
         return Err(err);
     }
+    METRICS.sessions_created.inc();
     Ok(NewSession {
         handle,
         user_id,
@@ -310,7 +312,10 @@ pub fn get_without_db(
     source: KeySource<'_>,
 ) -> Result<Option<Arc<Claims>>> {
     match verify_claims(e, token, anti_csrf, &source)? {
-        Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => Ok(Some(c)),
+        Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => {
+            METRICS.sessions_verified.inc();
+            Ok(Some(c))
+        }
         _ => Ok(None),
     }
 }
@@ -348,6 +353,7 @@ pub async fn get(
                 "session has been revoked or has expired",
             ));
         }
+        METRICS.sessions_verified.inc();
         return Ok(verified(&claims, None));
     };
     // A child token's first use: make its refresh token the parent (one atomic UPDATE).
@@ -394,6 +400,7 @@ pub async fn get(
         },
     )
     .await?;
+    METRICS.sessions_verified.inc();
     Ok(verified(&claims, Some(new_token)))
 }
 
@@ -443,14 +450,15 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
                     }
                 }
                 _ => {
+                    METRICS.token_theft_detected.inc();
                     return Err(AuthError::TokenTheft {
                         session_handle: handle.to_string(),
                         user_id,
-                    })
+                    });
                 }
             }
         }
-        return issue_child(
+        let refreshed = issue_child(
             e,
             &source,
             handle,
@@ -458,7 +466,9 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
             json_from_store(row.jwt_payload),
             hash1,
         )
-        .await;
+        .await?;
+        METRICS.sessions_refreshed.inc();
+        return Ok(refreshed);
     }
     Err(AuthError::unauthorised(
         "session is being refreshed concurrently; try again",
@@ -503,7 +513,9 @@ async fn issue_child(
 }
 
 pub async fn revoke(e: &Engine, handle: &str) -> Result<bool> {
-    e.store.delete_session(handle).await
+    let removed = e.store.delete_session(handle).await?;
+    METRICS.sessions_revoked.add(u64::from(removed));
+    Ok(removed)
 }
 
 /// The user id as the session table may hold it: as given, and for a numeric one while the
@@ -518,7 +530,9 @@ fn stored_user_ids(e: &Engine, user_id: &str) -> Vec<String> {
 
 pub async fn revoke_all_for_user(e: &Engine, user_id: &str) -> Result<()> {
     for form in stored_user_ids(e, user_id) {
-        e.store.delete_user_sessions(&form).await?;
+        METRICS
+            .sessions_revoked
+            .add(e.store.delete_user_sessions(&form).await?);
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use rand::Rng;
 
 use crate::config::MysqlConfig;
 use crate::error::{AuthError, Result};
+use crate::metrics::METRICS;
 use crate::servers::{classify, Failure, Servers};
 pub use keys::KeyRow;
 use sql::Sql;
@@ -95,6 +96,20 @@ impl Store {
         F: std::future::Future<Output = DbResult<T>>,
     {
         self.queries.fetch_add(statements, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let result = self.attempt(op).await;
+        METRICS.database_latency.observe(started.elapsed());
+        if result.is_err() {
+            METRICS.database_errors.inc();
+        }
+        result
+    }
+
+    /// `run` without the bookkeeping: the attempts, retries and failovers under the timeout.
+    async fn attempt<T, F>(&self, op: impl Fn(Conn) -> F) -> Result<T>
+    where
+        F: std::future::Future<Output = DbResult<T>>,
+    {
         let server = AtomicUsize::new(self.servers.active_index());
         let attempts = async {
             let (mut conflicts, mut failovers) = (0, 0);
@@ -109,10 +124,12 @@ impl Store {
                 match classify(&e) {
                     Failure::Conflict if conflicts < MAX_CONFLICT_RETRIES => {
                         conflicts += 1;
+                        METRICS.database_retries.inc();
                         tokio::time::sleep(backoff(conflicts)).await;
                     }
                     Failure::Server if failovers + 1 < self.servers.count() => {
                         failovers += 1;
+                        METRICS.database_retries.inc();
                         self.servers.failed(server.load(Ordering::Relaxed));
                     }
                     Failure::Server => {

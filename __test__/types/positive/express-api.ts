@@ -23,6 +23,7 @@ expectType<
     | 'getSessionData'
     | 'updateSessionData'
     | 'mergeSessionData'
+    | 'metrics'
     | 'setRelevantHeadersForOptionsAPI'
     | 'Session'
     | 'Error'

@@ -28,6 +28,7 @@ expectType<
     | 'getSessionData'
     | 'updateSessionData'
     | 'mergeSessionData'
+    | 'metrics'
     | 'Error'
   >
 >();
@@ -43,6 +44,8 @@ expectType<Equal<typeof Express.getAllSessionHandlesForUser, typeof SuperTokens.
 expectType<Equal<typeof Express.getSessionData, typeof SuperTokens.getSessionData>>();
 expectType<Equal<typeof Express.updateSessionData, typeof SuperTokens.updateSessionData>>();
 expectType<Equal<typeof Express.mergeSessionData, typeof SuperTokens.mergeSessionData>>();
+expectType<Equal<typeof Express.metrics, typeof SuperTokens.metrics>>();
+expectType<Equal<typeof SuperTokens.metrics, () => Promise<string>>>();
 expectType<Equal<Express.TypeInputConfig, TypeInputConfig>>();
 expectType<Equal<Express.AuthErrorObject, AuthErrorObject>>();
 
