@@ -12,6 +12,7 @@ use crate::error::AuthError;
 use crate::failure::{settle, Outcome};
 use crate::logger::{LogFunction, Logger};
 use crate::session::{self, KeySource, NewSession, VerifiedSession};
+use crate::store::{Client, SessionInfo};
 
 fn key_source(app_key: &Option<String>) -> KeySource<'_> {
     match app_key {
@@ -95,6 +96,32 @@ impl From<NewSession> for Tokens {
     }
 }
 
+/// Where a login or refresh came from; stored cut to the column sizes.
+#[napi(object)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// At most `max` characters (the VARCHAR sizes count characters).
+fn cut(s: Option<String>, max: usize) -> Option<String> {
+    s.map(|s| match s.char_indices().nth(max) {
+        Some((end, _)) => s[..end].to_string(),
+        None => s,
+    })
+}
+
+fn client(info: Option<ClientInfo>) -> Client {
+    let info = info.unwrap_or(ClientInfo {
+        ip: None,
+        user_agent: None,
+    });
+    Client {
+        ip: cut(info.ip, 64),
+        user_agent: cut(info.user_agent, 512),
+    }
+}
+
 /// `forCookie`: reject access tokens too big for a browser cookie (the Express API).
 #[napi]
 pub async fn create_new_session(
@@ -103,16 +130,19 @@ pub async fn create_new_session(
     session_data: Option<String>,
     for_cookie: bool,
     app_key: Option<String>,
+    client_info: Option<ClientInfo>,
 ) -> Result<Outcome<Tokens>> {
     settled(async {
         let source = key_source(&app_key);
+        let (e, client) = (engine()?, client(client_info));
         session::create(
-            &*engine()?,
+            &e,
             user_id,
             jwt_payload,
             session_data,
             for_cookie,
             source,
+            client,
         )
         .await
     })
@@ -159,9 +189,60 @@ pub async fn get_session(
 pub async fn refresh_session(
     refresh_token: String,
     app_key: Option<String>,
+    client_info: Option<ClientInfo>,
 ) -> Result<Outcome<Tokens>> {
-    settled(async { session::refresh(&*engine()?, &refresh_token, key_source(&app_key)).await })
-        .await
+    settled(async {
+        let source = key_source(&app_key);
+        session::refresh(&*engine()?, &refresh_token, source, client(client_info)).await
+    })
+    .await
+}
+
+/// One of a user's sessions; times in ms since the epoch, null where unknown.
+#[napi(object)]
+pub struct UserSession {
+    pub session_handle: String,
+    pub created_at: Option<i64>,
+    pub last_refreshed_at: Option<i64>,
+    pub expires_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<SessionInfo> for UserSession {
+    fn from(s: SessionInfo) -> Self {
+        UserSession {
+            session_handle: s.handle,
+            created_at: s.created_at.map(|t| t as i64),
+            last_refreshed_at: s.last_refreshed_at.map(|t| t as i64),
+            expires_at: s.expires_at as i64,
+            ip: s.ip,
+            user_agent: s.user_agent,
+        }
+    }
+}
+
+/// The user's live sessions, newest first.
+#[napi]
+pub async fn get_all_sessions_for_user(user_id: String) -> Result<Outcome<Vec<UserSession>>> {
+    settled(async {
+        let sessions = session::sessions_for_user(&*engine()?, &user_id).await?;
+        Ok(sessions
+            .into_iter()
+            .map(UserSession::from)
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// Removes the user's sessions other than `keepHandle`; resolves to how many went.
+#[napi]
+pub async fn revoke_other_sessions(user_id: String, keep_handle: String) -> Result<Outcome<u32>> {
+    settled(async {
+        let removed = session::revoke_others(&*engine()?, &user_id, &keep_handle).await?;
+        Ok(removed.min(u32::MAX.into()) as u32)
+    })
+    .await
 }
 
 #[napi]

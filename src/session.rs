@@ -14,6 +14,7 @@ use crate::keys::{self, Lookup};
 use crate::metrics::METRICS;
 use crate::original_tokens;
 use crate::refresh_token::{self, RefreshTokenInfo};
+use crate::store::{Client, NewRow, SessionInfo};
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
@@ -136,6 +137,7 @@ pub async fn create(
     session_data: Option<String>,
     for_cookie: bool,
     source: KeySource<'_>,
+    client: Client,
 ) -> Result<NewSession> {
     check_user_id(&user_id)?;
     check_json("jwtPayload", jwt_payload.as_deref())?;
@@ -165,21 +167,30 @@ pub async fn create(
             access_token.len()
         )));
     }
-    let refresh_token_expires = now_ms() + e.config.refresh_token.validity_ms;
+    let now = now_ms();
+    let refresh_token_expires = refresh_expiry(e, now, now);
     let inserted = e
         .store
         .insert_session(
-            &handle,
-            &user_id,
-            &rt_hash2,
-            stored_json(session_data.as_deref()),
-            refresh_token_expires,
-            stored_json(jwt_payload.as_deref()),
+            &NewRow {
+                handle: &handle,
+                user_id: &user_id,
+                refresh_token_hash2: &rt_hash2,
+                session_data: stored_json(session_data.as_deref()),
+                expires_at: refresh_token_expires,
+                jwt_payload: stored_json(jwt_payload.as_deref()),
+                created_at: now,
+                client: &client,
+            },
+            e.config.max_sessions_per_user,
         )
         .await;
-    if let Err(err) = inserted {
-        forget_later(e, handle);
-        return Err(err);
+    match inserted {
+        Ok(capped) => METRICS.sessions_revoked.add(capped),
+        Err(err) => {
+            forget_later(e, handle);
+            return Err(err);
+        }
     }
     METRICS.sessions_created.inc();
     Ok(NewSession {
@@ -193,6 +204,16 @@ pub async fn create(
         id_refresh_token: uuid_v4()?,
         anti_csrf_token: anti_csrf,
     })
+}
+
+/// When a refresh token issued at `now` for a session created at `created_at` expires: one
+/// refresh-token validity, but never past the absolute lifetime.
+fn refresh_expiry(e: &Engine, now: u64, created_at: u64) -> u64 {
+    let rolling = now + e.config.refresh_token.validity_ms;
+    match e.config.refresh_token.absolute_validity_ms {
+        Some(absolute) => rolling.min(created_at + absolute),
+        None => rolling,
+    }
 }
 
 /// A failed INSERT may still have been committed (the answer lost with the connection):
@@ -417,7 +438,12 @@ fn open_refresh_token(e: &Engine, token: &str) -> Result<RefreshTokenInfo> {
     original_tokens::open_refresh_token(&e.keys.original_refresh, token)
 }
 
-pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<NewSession> {
+pub async fn refresh(
+    e: &Engine,
+    token: &str,
+    source: KeySource<'_>,
+    client: Client,
+) -> Result<NewSession> {
     let info = open_refresh_token(e, token)?;
     let handle = info.session_handle.as_str();
     let hash1 = sha256_hex(token);
@@ -437,6 +463,16 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
             return Err(AuthError::unauthorised(
                 "the refresh token's user id does not match its session",
             ));
+        }
+        // A row from before the migration starts its absolute lifetime now.
+        let created_at = row.created_at.unwrap_or_else(now_ms);
+        if let Some(absolute) = e.config.refresh_token.absolute_validity_ms {
+            if now_ms() >= created_at + absolute {
+                e.store.delete_session(handle).await?;
+                return Err(AuthError::unauthorised(
+                    "session has reached its absolute lifetime (tokens.refreshToken.absoluteValidity)",
+                ));
+            }
         }
         let is_parent = ct_eq(&row.refresh_token_hash2, &hash2);
         if !is_parent {
@@ -465,8 +501,10 @@ pub async fn refresh(e: &Engine, token: &str, source: KeySource<'_>) -> Result<N
             user_id,
             json_from_store(row.jwt_payload),
             hash1,
+            created_at,
         )
         .await?;
+        e.store.touch_session(handle, now_ms(), &client).await?;
         METRICS.sessions_refreshed.inc();
         return Ok(refreshed);
     }
@@ -483,6 +521,7 @@ async fn issue_child(
     user_id: String,
     jwt_payload: Option<String>,
     parent_hash1: String,
+    created_at: u64,
 ) -> Result<NewSession> {
     let refresh_token = refresh_token::create(&e.keys.sealer, handle, Some(&parent_hash1))?;
     let anti_csrf = new_anti_csrf(e)?;
@@ -506,7 +545,7 @@ async fn issue_child(
         access_token,
         access_token_expires,
         refresh_token,
-        refresh_token_expires: now_ms() + e.config.refresh_token.validity_ms,
+        refresh_token_expires: refresh_expiry(e, now_ms(), created_at),
         id_refresh_token: uuid_v4()?,
         anti_csrf_token: anti_csrf,
     })
@@ -535,6 +574,32 @@ pub async fn revoke_all_for_user(e: &Engine, user_id: &str) -> Result<()> {
             .add(e.store.delete_user_sessions(&form).await?);
     }
     Ok(())
+}
+
+/// The user's live sessions, newest first (rows without a creation time last).
+pub async fn sessions_for_user(e: &Engine, user_id: &str) -> Result<Vec<SessionInfo>> {
+    let mut sessions = Vec::new();
+    for form in stored_user_ids(e, user_id) {
+        sessions.extend(e.store.user_sessions(&form, now_ms()).await?);
+    }
+    sessions.sort_by(|a, b| match (a.created_at, b.created_at) {
+        (Some(x), Some(y)) => y.cmp(&x).then_with(|| a.handle.cmp(&b.handle)),
+        (x, y) => y
+            .is_some()
+            .cmp(&x.is_some())
+            .then_with(|| a.handle.cmp(&b.handle)),
+    });
+    Ok(sessions)
+}
+
+/// Removes the user's sessions other than `keep` ("log out everywhere else").
+pub async fn revoke_others(e: &Engine, user_id: &str, keep: &str) -> Result<u64> {
+    let mut removed = 0;
+    for form in stored_user_ids(e, user_id) {
+        removed += e.store.delete_other_user_sessions(&form, keep).await?;
+    }
+    METRICS.sessions_revoked.add(removed);
+    Ok(removed)
 }
 
 pub async fn handles_for_user(e: &Engine, user_id: &str) -> Result<Vec<String>> {

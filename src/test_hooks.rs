@@ -48,17 +48,18 @@ pub async fn bench_raw_insert(
     jwt_payload: String,
 ) -> Result<u32> {
     let e = engine().map_err(thrown)?;
-    e.store
-        .insert_session(
-            &session_handle,
-            &user_id,
-            &refresh_token_hash2,
-            &session_info,
-            expires_at.max(0) as u64,
-            &jwt_payload,
-        )
-        .await
-        .map_err(thrown)?;
+    let client = crate::store::Client::default();
+    let row = crate::store::NewRow {
+        handle: &session_handle,
+        user_id: &user_id,
+        refresh_token_hash2: &refresh_token_hash2,
+        session_data: &session_info,
+        expires_at: expires_at.max(0) as u64,
+        jwt_payload: &jwt_payload,
+        created_at: crate::clock::now_ms(),
+        client: &client,
+    };
+    e.store.insert_session(&row, None).await.map_err(thrown)?;
     Ok(1)
 }
 

@@ -28,6 +28,8 @@ pub struct Config {
     pub anti_csrf: bool,
     /// Tokens minted by the original library keep working (see `original_tokens`).
     pub accept_original_tokens: bool,
+    /// A login beyond this many sessions of one user removes the least recently refreshed.
+    pub max_sessions_per_user: Option<u32>,
     pub cookie: CookieConfig,
 }
 
@@ -71,6 +73,8 @@ pub struct AccessTokenConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshTokenConfig {
     pub validity_ms: u64,
+    /// No refresh past the session's creation + this (OWASP absolute timeout).
+    pub absolute_validity_ms: Option<u64>,
     pub removal_cron: String,
     pub path: String,
 }
@@ -147,10 +151,16 @@ const TOKENS: &[&str] = &[
     "refreshToken",
     "enableAntiCsrf",
     "acceptOriginalTokens",
+    "maxSessionsPerUser",
 ];
 const ACCESS_TOKEN: &[&str] = &["signingKey", "validity", "blacklisting", "accessTokenPath"];
 const SIGNING_KEY: &[&str] = &["dynamic", "updateInterval", "get"];
-const REFRESH_TOKEN: &[&str] = &["validity", "removalCronjobInterval", "renewTokenPath"];
+const REFRESH_TOKEN: &[&str] = &[
+    "validity",
+    "absoluteValidity",
+    "removalCronjobInterval",
+    "renewTokenPath",
+];
 const LOGGING: &[&str] = &["info", "error"];
 const COOKIE: &[&str] = &["domain", "secure", "sameSite"];
 
@@ -184,6 +194,12 @@ pub fn parse(value: &Value) -> Result<Config> {
     validate_cron(&refresh.name("removalCronjobInterval"), &removal_cron)?;
     let refresh_token = RefreshTokenConfig {
         validity_ms: (refresh.number("validity", 2400.0, 1.0, 8760.0, "hours")? * HOUR_MS) as u64,
+        absolute_validity_ms: match refresh.get("absoluteValidity") {
+            None => None,
+            Some(_) => Some(
+                (refresh.number("absoluteValidity", 0.0, 1.0, 87_600.0, "hours")? * HOUR_MS) as u64,
+            ),
+        },
         removal_cron,
         path: cookie_safe(
             &refresh.name("renewTokenPath"),
@@ -193,6 +209,10 @@ pub fn parse(value: &Value) -> Result<Config> {
     };
     let anti_csrf = tokens.boolean("enableAntiCsrf", true)?;
     let accept_original_tokens = tokens.boolean("acceptOriginalTokens", true)?;
+    let max_sessions_per_user = match tokens.get("maxSessionsPerUser") {
+        None => None,
+        Some(_) => Some(tokens.integer("maxSessionsPerUser", 0, 1, 10_000, "sessions")?),
+    };
 
     // The logging functions stay in JS; only their types are checked here.
     let logging = root.object("logging", false, LOGGING)?;
@@ -230,6 +250,7 @@ pub fn parse(value: &Value) -> Result<Config> {
         refresh_token,
         anti_csrf,
         accept_original_tokens,
+        max_sessions_per_user,
         cookie: CookieConfig {
             domain,
             secure,

@@ -23,6 +23,7 @@ use crate::error::{AuthError, Result};
 use crate::metrics::METRICS;
 use crate::servers::{classify, Failure, Servers};
 pub use keys::KeyRow;
+pub use sessions::{Client, NewRow, SessionInfo};
 use sql::Sql;
 pub use sql::MAX_DATA_BYTES;
 
@@ -181,6 +182,34 @@ impl Store {
         self.run(2, move |mut c: Conn| async move {
             c.query_drop(&self.sql.create_keys).await?;
             c.query_drop(&self.sql.create_sessions).await
+        })
+        .await?;
+        self.migrate().await
+    }
+
+    /// Adds the columns of `sql::ADDED_COLUMNS` a table lacks (one made by the original
+    /// library, or by an earlier version). Idempotent; when processes race, the loser's
+    /// duplicate-column error (1060) just means the column is there now.
+    async fn migrate(&self) -> Result<()> {
+        let table = self.sql.sessions_table.as_str();
+        self.run(2, move |mut c: Conn| async move {
+            let existing: Vec<String> =
+                c.exec(&self.sql.existing_session_columns, (table,)).await?;
+            for (name, definition) in sql::ADDED_COLUMNS {
+                if existing.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+                    continue;
+                }
+                let added = c
+                    .query_drop(format!(
+                        "ALTER TABLE {table} ADD COLUMN {name} {definition}"
+                    ))
+                    .await;
+                match added {
+                    Err(mysql_async::Error::Server(e)) if e.code == 1060 => {}
+                    other => other?,
+                }
+            }
+            Ok(())
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! The session-table statements: login, verification, refresh, revocation, data, removal.
 
 use mysql_async::prelude::*;
-use mysql_async::{Conn, Row};
+use mysql_async::{Conn, Row, TxOpts};
 
 use super::{DbResult, Store};
 use crate::columns::take;
@@ -13,48 +13,101 @@ pub struct SessionRow {
     pub refresh_token_hash2: String,
     pub expires_at: u64,
     pub jwt_payload: String,
+    /// None for rows written before the migration (or by the original library).
+    pub created_at: Option<u64>,
+}
+
+/// Where a login or refresh came from, as the app passed it (already bounded in length).
+#[derive(Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A session row to insert.
+pub struct NewRow<'a> {
+    pub handle: &'a str,
+    pub user_id: &'a str,
+    pub refresh_token_hash2: &'a str,
+    pub session_data: &'a str,
+    pub expires_at: u64,
+    pub jwt_payload: &'a str,
+    pub created_at: u64,
+    pub client: &'a Client,
+}
+
+/// One of a user's sessions as `getAllSessionsForUser` lists it.
+pub struct SessionInfo {
+    pub handle: String,
+    pub created_at: Option<u64>,
+    pub last_refreshed_at: Option<u64>,
+    pub expires_at: u64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 impl Store {
     /// Inserts a new session. Run again after a lost answer or a conflict, it finds its own
-    /// row (same handle and refresh-token hash: the handle is random) and succeeds.
-    pub async fn insert_session(
-        &self,
-        handle: &str,
-        user_id: &str,
-        refresh_token_hash2: &str,
-        session_data: &str,
-        expires_at: u64,
-        jwt_payload: &str,
-    ) -> Result<()> {
+    /// row (same handle and refresh-token hash: the handle is random) and succeeds. With a
+    /// cap, the insert and the removal of the user's least recently refreshed sessions
+    /// beyond it are one transaction that locks the user's rows, so concurrent logins of one
+    /// user wait for each other and never leave more than the cap. Returns how many
+    /// sessions the cap removed.
+    pub async fn insert_session(&self, new: &NewRow<'_>, cap: Option<u32>) -> Result<u64> {
         self.run(1, move |mut c: Conn| async move {
-            let inserted = c
-                .exec_drop(
-                    &self.sql.insert_session,
-                    (
-                        handle,
-                        user_id,
-                        refresh_token_hash2,
-                        session_data,
-                        expires_at,
-                        jwt_payload,
-                    ),
-                )
-                .await;
-            match inserted {
-                Err(mysql_async::Error::Server(e)) if e.code == 1062 => {
-                    let row: Option<Row> = c
-                        .exec_first(&self.sql.select_session, (handle, handle))
-                        .await?;
-                    match row.map(|r| self.session_row(r)).transpose()? {
-                        Some(row) if row.refresh_token_hash2 == refresh_token_hash2 => Ok(()),
-                        _ => Err(mysql_async::Error::Server(e)),
-                    }
-                }
-                other => other,
+            let Some(cap) = cap else {
+                return self.insert_or_own(&mut c, new).await.map(|()| 0);
+            };
+            let mut tx = c.start_transaction(TxOpts::default()).await?;
+            let mut others: Vec<(String, u64)> = tx
+                .exec(&self.sql.lock_user_sessions, (new.user_id, new.user_id))
+                .await?;
+            self.insert_or_own(&mut tx, new).await?;
+            others.retain(|(handle, _)| handle != new.handle);
+            // Least recently refreshed first; ties by handle, so retries pick the same ones.
+            others.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+            let excess = (others.len() + 1).saturating_sub(cap as usize);
+            for (handle, _) in &others[..excess] {
+                tx.exec_drop(&self.sql.delete_session, (handle, handle))
+                    .await?;
             }
+            tx.commit().await?;
+            Ok(excess as u64)
         })
         .await
+    }
+
+    /// The INSERT, recognising its own row on a duplicate key (a rerun after a lost answer).
+    async fn insert_or_own(&self, q: &mut impl Queryable, new: &NewRow<'_>) -> DbResult<()> {
+        let inserted = q
+            .exec_drop(
+                &self.sql.insert_session,
+                (
+                    new.handle,
+                    new.user_id,
+                    new.refresh_token_hash2,
+                    new.session_data,
+                    new.expires_at,
+                    new.jwt_payload,
+                    new.created_at,
+                    new.created_at,
+                    new.client.ip.as_deref(),
+                    new.client.user_agent.as_deref(),
+                ),
+            )
+            .await;
+        match inserted {
+            Err(mysql_async::Error::Server(e)) if e.code == 1062 => {
+                let row: Option<Row> = q
+                    .exec_first(&self.sql.select_session, (new.handle, new.handle))
+                    .await?;
+                match row.map(|r| self.session_row(r)).transpose()? {
+                    Some(row) if row.refresh_token_hash2 == new.refresh_token_hash2 => Ok(()),
+                    _ => Err(mysql_async::Error::Server(e)),
+                }
+            }
+            other => other,
+        }
     }
 
     /// A row of `select_session`, every column checked.
@@ -66,6 +119,7 @@ impl Store {
             expires_at: take(&mut row, 2, t, "expires_at")?,
             jwt_payload: take::<Option<String>>(&mut row, 3, t, "jwt_user_payload")?
                 .unwrap_or_default(),
+            created_at: take(&mut row, 4, t, "created_at")?,
         })
     }
 
@@ -174,6 +228,61 @@ impl Store {
             c.exec_drop(&self.sql.merge_session_data, (patch, handle, handle, patch))
                 .await?;
             Ok(c.affected_rows() > 0)
+        })
+        .await
+    }
+
+    /// Records a refresh: its time and client; a row without a creation time gets `now`.
+    pub async fn touch_session(&self, handle: &str, now: u64, client: &Client) -> Result<()> {
+        self.run(1, move |mut c: Conn| async move {
+            c.exec_drop(
+                &self.sql.touch_session,
+                (
+                    now,
+                    client.ip.as_deref(),
+                    client.user_agent.as_deref(),
+                    now,
+                    handle,
+                    handle,
+                ),
+            )
+            .await
+        })
+        .await
+    }
+
+    /// A user's sessions alive at `now`, every column checked (any order).
+    pub async fn user_sessions(&self, user_id: &str, now: u64) -> Result<Vec<SessionInfo>> {
+        self.run(1, move |mut c: Conn| async move {
+            let rows: Vec<Row> = c
+                .exec(&self.sql.user_sessions, (user_id, user_id, now))
+                .await?;
+            let t = self.sql.sessions_table.as_str();
+            rows.into_iter()
+                .map(|mut row| {
+                    Ok(SessionInfo {
+                        handle: take(&mut row, 0, t, "session_handle")?,
+                        created_at: take(&mut row, 1, t, "created_at")?,
+                        last_refreshed_at: take(&mut row, 2, t, "last_refreshed_at")?,
+                        expires_at: take(&mut row, 3, t, "expires_at")?,
+                        ip: take(&mut row, 4, t, "ip")?,
+                        user_agent: take(&mut row, 5, t, "user_agent")?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Removes the user's sessions except `keep`; returns how many went.
+    pub async fn delete_other_user_sessions(&self, user_id: &str, keep: &str) -> Result<u64> {
+        self.run(1, move |mut c: Conn| async move {
+            c.exec_drop(
+                &self.sql.delete_other_user_sessions,
+                (user_id, user_id, keep),
+            )
+            .await?;
+            Ok(c.affected_rows())
         })
         .await
     }

@@ -23,6 +23,11 @@ pub(super) struct Sql {
     pub(super) user_session_handles: String,
     pub(super) select_session_data: String,
     pub(super) update_session_data: String,
+    pub(super) existing_session_columns: String,
+    pub(super) touch_session: String,
+    pub(super) user_sessions: String,
+    pub(super) lock_user_sessions: String,
+    pub(super) delete_other_user_sessions: String,
     pub(super) merge_session_data: String,
     pub(super) delete_expired: String,
 }
@@ -31,6 +36,19 @@ pub(super) struct Sql {
 /// original library (utf8mb4_general_ci, PAD SPACE); `= ?` keeps the primary key in use.
 /// Every statement that takes an app-passed handle binds it twice.
 pub(super) const EXACT_HANDLE: &str = "session_handle = ? AND session_handle = BINARY ?";
+
+/// Columns this package adds to the original schema: nullable, so rows written before and
+/// the original library itself keep working (`Store::migrate` adds them to older tables).
+pub(super) const ADDED_COLUMNS: [(&str, &str); 4] = [
+    ("created_at", "BIGINT UNSIGNED NULL"),
+    ("last_refreshed_at", "BIGINT UNSIGNED NULL"),
+    ("ip", "VARCHAR(64) NULL"),
+    ("user_agent", "VARCHAR(512) NULL"),
+];
+
+/// A user's sessions as the user-keyed statements select them: exact bytes (see
+/// EXACT_HANDLE), `user_id = ?` keeping the index in use.
+const EXACT_USER: &str = "user_id = ? AND user_id = BINARY ?";
 
 /// The stored session data as a JSON document: undefined ('') and NULL read as `{}`.
 const DATA_OR_EMPTY: &str = "COALESCE(NULLIF(session_info, ''), '{}')";
@@ -53,6 +71,10 @@ impl Sql {
                 sql
             }
         };
+        let added: String = ADDED_COLUMNS
+            .iter()
+            .map(|(name, def)| format!(", {name} {def}"))
+            .collect();
         Sql {
             keys_table: keys.to_string(),
             sessions_table: sessions.to_string(),
@@ -64,7 +86,7 @@ impl Sql {
             create_sessions: format!(
                 "CREATE TABLE IF NOT EXISTS {sessions} (session_handle VARCHAR(255) \
                  COLLATE utf8mb4_bin NOT NULL, user_id VARCHAR(128) COLLATE utf8mb4_bin NOT NULL, refresh_token_hash_2 VARCHAR(128) NOT NULL, \
-                 session_info TEXT, expires_at BIGINT UNSIGNED NOT NULL, jwt_user_payload TEXT, \
+                 session_info TEXT, expires_at BIGINT UNSIGNED NOT NULL, jwt_user_payload TEXT{added}, \
                  PRIMARY KEY (session_handle), INDEX user_id_index (user_id), \
                  INDEX expires_at_index (expires_at)) DEFAULT CHARSET=utf8mb4"
             ),
@@ -94,7 +116,8 @@ impl Sql {
             ),
             insert_session: format!(
                 "INSERT INTO {sessions} (session_handle, user_id, refresh_token_hash_2, \
-                 session_info, expires_at, jwt_user_payload) VALUES (?, ?, ?, ?, ?, ?)"
+                 session_info, expires_at, jwt_user_payload, created_at, last_refreshed_at, ip, \
+                 user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
             session_alive: causal(
                 WAIT_READ,
@@ -105,7 +128,7 @@ impl Sql {
             select_session: causal(
                 WAIT_READ,
                 format!(
-                "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload \
+                "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload, created_at \
                  FROM {sessions} WHERE {EXACT_HANDLE}"
             ),
             ),
@@ -157,6 +180,37 @@ impl Sql {
                      AND LENGTH(JSON_MERGE_PATCH({DATA_OR_EMPTY}, ?)) <= {MAX_DATA_BYTES}"
                 ),
             ),
+            existing_session_columns: "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+                .to_string(),
+            // A refresh: when and from where; a row from before the migration gets its
+            // creation time now, so an absolute lifetime starts counting.
+            touch_session: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                    "UPDATE {sessions} SET last_refreshed_at = ?, ip = ?, user_agent = ?, \
+                     created_at = COALESCE(created_at, ?) WHERE {EXACT_HANDLE}"
+                ),
+            ),
+            user_sessions: causal(
+                WAIT_READ,
+                format!(
+                    "SELECT session_handle, created_at, last_refreshed_at, expires_at, ip, \
+                     user_agent FROM {sessions} WHERE {EXACT_USER} AND expires_at > ?"
+                ),
+            ),
+            // Inside the login transaction of a capped user: locks the user's rows (and the
+            // index range, so a concurrent login of the same user waits).
+            lock_user_sessions: format!(
+                "SELECT session_handle, COALESCE(last_refreshed_at, created_at, 0) \
+                 FROM {sessions} WHERE {EXACT_USER} FOR UPDATE"
+            ),
+            delete_other_user_sessions: causal(
+                WAIT_UPDATE_DELETE,
+                format!(
+                    "DELETE FROM {sessions} WHERE {EXACT_USER} AND session_handle <> BINARY ?"
+                ),
+            ),
             delete_expired: format!(
                 "DELETE FROM {sessions} WHERE expires_at <= ? LIMIT {REMOVAL_BATCH}"
             ),
@@ -193,6 +247,9 @@ mod tests {
         assert!(waits(&s.delete_session, WAIT_UPDATE_DELETE));
         assert!(waits(&s.update_session_data, WAIT_UPDATE_DELETE));
         assert!(waits(&s.merge_session_data, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.touch_session, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.user_sessions, WAIT_READ));
+        assert!(waits(&s.delete_other_user_sessions, WAIT_UPDATE_DELETE));
         assert!(waits(&s.insert_key_if_absent, WAIT_INSERT));
         // A new random handle cannot depend on anything, nor can the removal job.
         assert!(s.insert_session.starts_with("INSERT INTO s "));
