@@ -3,7 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'http';
 
-export type { TypeInputConfig, AuthErrorObject, AuthErrorWithCause, TokenTheftErrorObject } from './index';
+export type { TypeInputConfig, AuthErrorObject, AuthErrorWithCause, TokenTheftErrorObject, UserSessionInfo, ClientInfo } from './index';
 export {
   init,
   close,
@@ -14,6 +14,7 @@ export {
   updateSessionData,
   mergeSessionData,
   metrics,
+  getAllSessionsForUser,
   Error,
 } from './index';
 
@@ -36,6 +37,8 @@ export declare class Session {
   updateSessionData(newSessionData: any): Promise<void>;
   /** A JSON merge patch applied on the server; clears the cookies on UNAUTHORISED. */
   mergeSessionData(patch: Record<string, unknown>): Promise<void>;
+  /** Removes the user's other sessions ("log out everywhere else"); resolves to how many. */
+  revokeOtherSessions(): Promise<number>;
 }
 
 /** Creates a session and writes its cookies and headers onto `res`. */

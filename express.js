@@ -115,6 +115,30 @@ class Session {
   mergeSessionData(patch) {
     return clearingCookiesOn([UNAUTHORISED], this.#res, () => core.mergeSessionData(this.#handle, patch));
   }
+
+  /**
+   * Logs the user out everywhere else: removes the user's other sessions, keeps this one.
+   * @returns {Promise<number>} how many sessions were removed
+   */
+  revokeOtherSessions() {
+    return core.revokeOtherSessions(this.#userId, this.#handle);
+  }
+}
+
+/**
+ * Where a request came from, as stored with its session: Express's `req.ip` (which honours
+ * `trust proxy`), else the socket's address, and the User-Agent header. Nothing when the
+ * response has no request (a bare ServerResponse built by hand).
+ * @param {import('http').IncomingMessage | undefined} req
+ */
+function clientOf(req) {
+  if (req === undefined || req === null || typeof req !== 'object') return undefined;
+  const ip = typeof req.ip === 'string' ? req.ip : req.socket?.remoteAddress;
+  const userAgent = req.headers?.['user-agent'];
+  return {
+    ip: typeof ip === 'string' ? ip : undefined,
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+  };
 }
 
 /**
@@ -129,7 +153,7 @@ class Session {
 async function createNewSession(res, userId, jwtPayload, sessionData) {
   requireResponse(res);
   const s = core.getSettings();
-  const r = await core.createNewSessionForCookie(userId, jwtPayload, sessionData);
+  const r = await core.createNewSessionForCookie(userId, jwtPayload, sessionData, clientOf(res.req));
   cookies.attachTokens(res, s, r);
   return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
 }
@@ -186,7 +210,7 @@ async function refreshSession(req, res) {
     if (refreshToken === undefined || cookies.readCookie(jar, cookies.ID_REFRESH_TOKEN) === undefined) {
       throw authError(UNAUTHORISED, 'no sRefreshToken or sIdRefreshToken cookie');
     }
-    const r = await core.refreshSession(refreshToken);
+    const r = await core.refreshSession(refreshToken, clientOf(req));
     cookies.attachTokens(res, s, {
       accessToken: r.newAccessToken,
       refreshToken: r.newRefreshToken,
@@ -218,6 +242,7 @@ exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
 exports.mergeSessionData = core.mergeSessionData;
+exports.getAllSessionsForUser = core.getAllSessionsForUser;
 exports.metrics = core.metrics;
 exports.setRelevantHeadersForOptionsAPI = setRelevantHeadersForOptionsAPI;
 exports.Session = Session;

@@ -62,6 +62,8 @@ export interface TypeInputConfig {
     refreshToken: {
       /** hours, default 2400, 1..8760 */
       validity?: number;
+      /** hours, 1..87600: no refresh past the session's creation + this (default: none) */
+      absoluteValidity?: number;
       /** cron with a seconds field, default "0 0 0 1-31/7 * *" (UTC) */
       removalCronjobInterval?: string;
       /** the refresh API path and sRefreshToken cookie path */
@@ -74,6 +76,8 @@ export interface TypeInputConfig {
      * once one refresh-token validity has passed since the switch.
      */
     acceptOriginalTokens?: boolean;
+    /** 1..10000: a login beyond it removes the user's least recently refreshed sessions */
+    maxSessionsPerUser?: number;
   };
   logging?: {
     info?: (msg: any) => void;
@@ -137,6 +141,7 @@ export declare function createNewSession(
   userId: string,
   jwtPayload?: any,
   sessionData?: any,
+  client?: ClientInfo,
 ): Promise<{
   session: SessionInfo;
   accessToken: TokenInfo;
@@ -152,7 +157,7 @@ export declare function getSession(
 ): Promise<{ session: SessionInfo; newAccessToken: TokenInfo | undefined }>;
 
 /** Rotates the refresh token (with theft detection) and issues new tokens. */
-export declare function refreshSession(refreshToken: string): Promise<{
+export declare function refreshSession(refreshToken: string, client?: ClientInfo): Promise<{
   session: SessionInfo;
   newAccessToken: TokenInfo;
   newRefreshToken: TokenInfo;
@@ -182,3 +187,22 @@ export declare function mergeSessionData(sessionHandle: string, patch: Record<st
  * histogram, process-wide; serve it on `/metrics`.
  */
 export declare function metrics(): Promise<string>;
+
+/** Where a login or refresh came from, stored with the session. */
+export interface ClientInfo {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** One of a user's sessions; times in ms since the epoch, null where unknown. */
+export interface UserSessionInfo {
+  sessionHandle: string;
+  createdAt: number | null;
+  lastRefreshedAt: number | null;
+  expiresAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The user's live sessions, newest first. */
+export declare function getAllSessionsForUser(userId: string): Promise<UserSessionInfo[]>;

@@ -18,6 +18,7 @@ exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
 exports.mergeSessionData = core.mergeSessionData;
+exports.getAllSessionsForUser = core.getAllSessionsForUser;
 exports.metrics = core.metrics;
 /** The error codes and `isErrorFromAuth`. */
 exports.Error = AuthError;

@@ -46,6 +46,7 @@ const EXPRESS_EXPORTS = [
   'close',
   'createNewSession',
   'getAllSessionHandlesForUser',
+  'getAllSessionsForUser',
   'getSession',
   'getSessionData',
   'init',

@@ -178,12 +178,28 @@ function tokensResult(t) {
   };
 }
 
-async function createSession(userId, jwtPayload, sessionData, forCookie) {
+/**
+ * The optional `{ip, userAgent}` of a login or refresh, checked: undefined, or an object whose
+ * two fields are strings when given.
+ */
+function clientInfo(client) {
+  if (client === undefined) return undefined;
+  if (client === null || typeof client !== 'object' || Array.isArray(client)) {
+    throw generalError(`client must be an object {ip?, userAgent?}, got ${client === null ? 'null' : typeof client}`);
+  }
+  const { ip, userAgent } = client;
+  if (ip !== undefined) requireString('client.ip', ip);
+  if (userAgent !== undefined) requireString('client.userAgent', userAgent);
+  return { ip, userAgent };
+}
+
+async function createSession(userId, jwtPayload, sessionData, forCookie, client) {
   requireString('userId', userId);
   const payloadJson = toJson('jwtPayload', jwtPayload);
   const dataJson = toJson('sessionData', sessionData);
+  const info = clientInfo(client);
   const key = await appKey();
-  const t = await call(() => native.createNewSession(userId, payloadJson, dataJson, forCookie, key));
+  const t = await call(() => native.createNewSession(userId, payloadJson, dataJson, forCookie, key, info));
   return { session: { handle: t.handle, userId, jwtPayload }, ...tokensResult(t) };
 }
 
@@ -192,17 +208,19 @@ async function createSession(userId, jwtPayload, sessionData, forCookie) {
  * @param {string} userId
  * @param {any} [jwtPayload] any JSON value, readable by anyone holding the access token
  * @param {any} [sessionData] any JSON value, kept server-side
+ * @param {{ip?: string, userAgent?: string}} [client] where the login came from (stored
+ *   with the session, listed by getAllSessionsForUser)
  */
-function createNewSession(userId, jwtPayload, sessionData) {
-  return createSession(userId, jwtPayload, sessionData, false);
+function createNewSession(userId, jwtPayload, sessionData, client) {
+  return createSession(userId, jwtPayload, sessionData, false, client);
 }
 
 /**
  * `createNewSession` for the Express adapter: also rejects an access token too big for a
  * browser cookie (4096 bytes) before anything is written.
  */
-function createNewSessionForCookie(userId, jwtPayload, sessionData) {
-  return createSession(userId, jwtPayload, sessionData, true);
+function createNewSessionForCookie(userId, jwtPayload, sessionData, client) {
+  return createSession(userId, jwtPayload, sessionData, true, client);
 }
 
 function verifiedResult(v) {
@@ -270,10 +288,11 @@ async function getSession(accessToken, antiCsrfToken) {
  * Rotates the refresh token (with theft detection) and issues new tokens.
  * @param {string} refreshToken
  */
-async function refreshSession(refreshToken) {
+async function refreshSession(refreshToken, client) {
   requireString('refreshToken', refreshToken);
+  const info = clientInfo(client);
   const key = await appKey();
-  const t = await call(() => native.refreshSession(refreshToken, key));
+  const t = await call(() => native.refreshSession(refreshToken, key, info));
   const r = tokensResult(t);
   return {
     session: { handle: t.handle, userId: t.userId, jwtPayload: fromJson(t.jwtPayload) },
@@ -311,6 +330,39 @@ async function revokeSessionUsingSessionHandle(sessionHandle) {
 async function getAllSessionHandlesForUser(userId) {
   requireString('userId', userId);
   return call(() => native.getAllSessionHandlesForUser(userId));
+}
+
+/**
+ * The user's live sessions, newest first: when each was created and last refreshed, when it
+ * expires (ms since the epoch) and the IP and user agent of its login or last refresh (null
+ * where unknown, e.g. sessions created before this package recorded them).
+ * @param {string} userId
+ * @returns {Promise<Array<{sessionHandle: string, createdAt: number | null, lastRefreshedAt: number | null, expiresAt: number, ip: string | null, userAgent: string | null}>>}
+ */
+async function getAllSessionsForUser(userId) {
+  requireString('userId', userId);
+  const sessions = await call(() => native.getAllSessionsForUser(userId));
+  return sessions.map((s) => ({
+    sessionHandle: s.sessionHandle,
+    createdAt: s.createdAt ?? null,
+    lastRefreshedAt: s.lastRefreshedAt ?? null,
+    expiresAt: s.expiresAt,
+    ip: s.ip ?? null,
+    userAgent: s.userAgent ?? null,
+  }));
+}
+
+/**
+ * Removes every session of `userId` but `keepHandle` (the Express Session's
+ * revokeOtherSessions); resolves to how many were removed.
+ * @param {string} userId
+ * @param {string} keepHandle
+ * @returns {Promise<number>}
+ */
+async function revokeOtherSessions(userId, keepHandle) {
+  requireString('userId', userId);
+  requireString('sessionHandle', keepHandle);
+  return call(() => native.revokeOtherSessions(userId, keepHandle));
 }
 
 /**
@@ -374,6 +426,8 @@ module.exports = {
   revokeAllSessionsForUser,
   revokeSessionUsingSessionHandle,
   getAllSessionHandlesForUser,
+  getAllSessionsForUser,
+  revokeOtherSessions,
   getSessionData,
   updateSessionData,
   mergeSessionData,

@@ -24,6 +24,7 @@ expectType<
     | 'updateSessionData'
     | 'mergeSessionData'
     | 'metrics'
+    | 'getAllSessionsForUser'
     | 'setRelevantHeadersForOptionsAPI'
     | 'Session'
     | 'Error'

@@ -29,6 +29,7 @@ expectType<
     | 'updateSessionData'
     | 'mergeSessionData'
     | 'metrics'
+    | 'getAllSessionsForUser'
     | 'Error'
   >
 >();
