@@ -483,13 +483,21 @@ describe('tables created by a valid init (SPEC §5)', () => {
     const cols = await columns(`${PREFIX}_sessions`);
     const byName = Object.fromEntries(cols.map((c) => [c.name, c]));
     assert.deepEqual(Object.keys(byName).sort(), [
+      'created_at',
       'expires_at',
+      'ip',
       'jwt_user_payload',
+      'last_refreshed_at',
       'refresh_token_hash_2',
       'session_handle',
       'session_info',
+      'user_agent',
       'user_id',
     ]);
+    // This package's columns are nullable, so the original library can still insert rows.
+    for (const added of ['created_at', 'last_refreshed_at', 'ip', 'user_agent']) {
+      assert.equal(byName[added].nullable, 'YES', added);
+    }
     assert.equal(byName.session_handle.type, 'varchar(255)');
     assert.equal(byName.session_handle.key, 'PRI');
     assert.deepEqual([byName.user_id.type, byName.user_id.nullable], ['varchar(128)', 'NO']);
