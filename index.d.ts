@@ -56,6 +56,11 @@ export interface TypeInputConfig {
       validity?: number;
       /** default false; true: getSession checks MySQL so revocation is immediate */
       blacklisting?: boolean;
+      /**
+       * 50..60000 (instead of blacklisting): getSession makes no database call, and a session
+       * revoked by any process is rejected everywhere within this many milliseconds.
+       */
+      revocationPollMs?: number;
       /** default "/" */
       accessTokenPath?: string;
     };

@@ -292,7 +292,7 @@ describe('unknown keys: GENERAL_ERROR naming the full path and a close option, n
     t.after(() => ST.close());
     await assertUnknown(
       configWith('tokens.accessToken.colour', 'blue'),
-      'config: tokens.accessToken.colour is not an option (the options are signingKey, validity, blacklisting, accessTokenPath)',
+      'config: tokens.accessToken.colour is not an option (the options are signingKey, validity, blacklisting, revocationPollMs, accessTokenPath)',
     );
     const hosts = configWith('mysql.hosts', [{ host: h.db.host, port: h.db.port, weight: 2 }]);
     delete hosts.mysql.host;

@@ -11,6 +11,7 @@ use crate::error::{AuthError, Result};
 use crate::keys::Keys;
 use crate::logger::Logger;
 use crate::orphans::Orphans;
+use crate::revocations::{self, Revocations};
 use crate::store::Store;
 use crate::token_cache::TokenCache;
 
@@ -22,6 +23,8 @@ pub struct Engine {
     pub verified_tokens: TokenCache,
     /// Clean-ups of rows that rejected logins may have left.
     pub orphans: Orphans,
+    /// Sessions revoked by any process, with `revocationPollMs`.
+    pub revoked: Arc<Revocations>,
     /// The removal job and, with several servers, the fail-back probe.
     jobs: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -85,12 +88,26 @@ async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
             return Err(e);
         }
     };
+    let poll_ms = config.access_token.revocation_poll_ms;
+    let revoked = Arc::new(Revocations::new(poll_ms, config.access_token.validity_ms));
+    if let Err(e) = revoked.load(&store).await {
+        let _ = store.disconnect().await;
+        return Err(e);
+    }
     let mut jobs = vec![cleanup::spawn(
         store.clone(),
         log.clone(),
         &config.refresh_token.removal_cron,
     )?];
     jobs.extend(cleanup::spawn_fail_back(store.clone()));
+    if let Some(ms) = poll_ms {
+        jobs.push(revocations::spawn_poll(
+            revoked.clone(),
+            store.clone(),
+            log.clone(),
+            ms,
+        ));
+    }
     Ok(Arc::new(Engine {
         config,
         store,
@@ -98,6 +115,7 @@ async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
         log,
         verified_tokens: TokenCache::default(),
         orphans: Orphans::default(),
+        revoked,
         jobs: Mutex::new(jobs),
     }))
 }

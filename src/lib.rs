@@ -21,6 +21,7 @@ mod metrics;
 mod original_tokens;
 mod orphans;
 mod refresh_token;
+mod revocations;
 mod servers;
 mod session;
 mod store;

@@ -186,7 +186,10 @@ pub async fn create(
         )
         .await;
     match inserted {
-        Ok(capped) => METRICS.sessions_revoked.add(capped),
+        Ok(capped) => {
+            METRICS.sessions_revoked.add(capped.len() as u64);
+            e.revoked.add(capped.iter().map(String::as_str), now);
+        }
         Err(err) => {
             forget_later(e, handle);
             return Err(err);
@@ -323,6 +326,10 @@ fn verified(claims: &Claims, new_access_token: Option<(String, u64)>) -> Verifie
     }
 }
 
+fn revoked() -> AuthError {
+    AuthError::unauthorised("session has been revoked")
+}
+
 /// The no-I/O path: `Ok(None)` when the database is needed (blacklisting, a child token to
 /// promote, or a key id this process has not loaded yet). The claims are shared with the
 /// verified-token cache, so the caller reads them without copying.
@@ -333,6 +340,7 @@ pub fn get_without_db(
     source: KeySource<'_>,
 ) -> Result<Option<Arc<Claims>>> {
     match verify_claims(e, token, anti_csrf, &source)? {
+        Some(c) if e.revoked.is_revoked(&c.session_handle) => Err(revoked()),
         Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => {
             METRICS.sessions_verified.inc();
             Ok(Some(c))
@@ -363,6 +371,9 @@ pub async fn get(
                 .ok_or_else(|| AuthError::try_refresh("access token is signed by an unknown key"))?
         }
     };
+    if e.revoked.is_revoked(&claims.session_handle) {
+        return Err(revoked());
+    }
     let Some(parent_hash1) = claims.prt.clone() else {
         if e.config.access_token.blacklisting
             && !e
@@ -468,7 +479,10 @@ pub async fn refresh(
         let created_at = row.created_at.unwrap_or_else(now_ms);
         if let Some(absolute) = e.config.refresh_token.absolute_validity_ms {
             if now_ms() >= created_at + absolute {
-                e.store.delete_session(handle).await?;
+                let now = now_ms();
+                if e.store.revoke_session(handle, now).await? {
+                    e.revoked.add([handle], now);
+                }
                 return Err(AuthError::unauthorised(
                     "session has reached its absolute lifetime (tokens.refreshToken.absoluteValidity)",
                 ));
@@ -552,7 +566,11 @@ async fn issue_child(
 }
 
 pub async fn revoke(e: &Engine, handle: &str) -> Result<bool> {
-    let removed = e.store.delete_session(handle).await?;
+    let now = now_ms();
+    let removed = e.store.revoke_session(handle, now).await?;
+    if removed {
+        e.revoked.add([handle], now);
+    }
     METRICS.sessions_revoked.add(u64::from(removed));
     Ok(removed)
 }
@@ -568,12 +586,21 @@ fn stored_user_ids(e: &Engine, user_id: &str) -> Vec<String> {
 }
 
 pub async fn revoke_all_for_user(e: &Engine, user_id: &str) -> Result<()> {
+    revoke_user(e, user_id, None).await.map(|_| ())
+}
+
+/// Revokes the user's sessions (all, or all but `keep`) in every stored form of the id;
+/// returns how many went.
+async fn revoke_user(e: &Engine, user_id: &str, keep: Option<&str>) -> Result<u64> {
+    let mut removed = 0;
     for form in stored_user_ids(e, user_id) {
-        METRICS
-            .sessions_revoked
-            .add(e.store.delete_user_sessions(&form).await?);
+        let now = now_ms();
+        let handles = e.store.revoke_user_sessions(&form, keep, now).await?;
+        e.revoked.add(handles.iter().map(String::as_str), now);
+        removed += handles.len() as u64;
     }
-    Ok(())
+    METRICS.sessions_revoked.add(removed);
+    Ok(removed)
 }
 
 /// The user's live sessions, newest first (rows without a creation time last).
@@ -594,12 +621,7 @@ pub async fn sessions_for_user(e: &Engine, user_id: &str) -> Result<Vec<SessionI
 
 /// Removes the user's sessions other than `keep` ("log out everywhere else").
 pub async fn revoke_others(e: &Engine, user_id: &str, keep: &str) -> Result<u64> {
-    let mut removed = 0;
-    for form in stored_user_ids(e, user_id) {
-        removed += e.store.delete_other_user_sessions(&form, keep).await?;
-    }
-    METRICS.sessions_revoked.add(removed);
-    Ok(removed)
+    revoke_user(e, user_id, Some(keep)).await
 }
 
 pub async fn handles_for_user(e: &Engine, user_id: &str) -> Result<Vec<String>> {

@@ -67,6 +67,8 @@ pub struct AccessTokenConfig {
     pub app_key: bool,
     pub validity_ms: u64,
     pub blacklisting: bool,
+    /// Revocations reach this process's memory within this many ms (see `revocations`).
+    pub revocation_poll_ms: Option<u64>,
     pub path: String,
 }
 
@@ -153,7 +155,13 @@ const TOKENS: &[&str] = &[
     "acceptOriginalTokens",
     "maxSessionsPerUser",
 ];
-const ACCESS_TOKEN: &[&str] = &["signingKey", "validity", "blacklisting", "accessTokenPath"];
+const ACCESS_TOKEN: &[&str] = &[
+    "signingKey",
+    "validity",
+    "blacklisting",
+    "revocationPollMs",
+    "accessTokenPath",
+];
 const SIGNING_KEY: &[&str] = &["dynamic", "updateInterval", "get"];
 const REFRESH_TOKEN: &[&str] = &[
     "validity",
@@ -178,6 +186,14 @@ pub fn parse(value: &Value) -> Result<Config> {
         validity_ms: (access.number("validity", 3600.0, 10.0, 86_400_000.0, "seconds")? * 1000.0)
             as u64,
         blacklisting: access.boolean("blacklisting", false)?,
+        revocation_poll_ms: match access.get("revocationPollMs") {
+            None => None,
+            Some(_) => Some(
+                access
+                    .integer("revocationPollMs", 0, 50, 60_000, "milliseconds")?
+                    .into(),
+            ),
+        },
         path: cookie_safe(
             &access.name("accessTokenPath"),
             access
@@ -186,6 +202,13 @@ pub fn parse(value: &Value) -> Result<Config> {
             true,
         )?,
     };
+
+    if access_token.blacklisting && access_token.revocation_poll_ms.is_some() {
+        return Err(invalid(
+            &access.name("revocationPollMs"),
+            "absent when tokens.accessToken.blacklisting is true (choose one way to reject revoked sessions)",
+        ));
+    }
 
     let refresh = tokens.object("refreshToken", true, REFRESH_TOKEN)?;
     let removal_cron = refresh

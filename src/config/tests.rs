@@ -375,7 +375,7 @@ fn unknown_keys_far_from_every_option_list_the_options() {
     assert_eq!(
         err(with(&["tokens", "accessToken", "colour"], json!("blue"))),
         "config: tokens.accessToken.colour is not an option \
-         (the options are signingKey, validity, blacklisting, accessTokenPath)"
+         (the options are signingKey, validity, blacklisting, revocationPollMs, accessTokenPath)"
     );
     assert_eq!(
         err(with(&["logging", "warn"], json!(FUNCTION_MARK))),

@@ -181,7 +181,8 @@ impl Store {
     pub async fn create_tables(&self) -> Result<()> {
         self.run(2, move |mut c: Conn| async move {
             c.query_drop(&self.sql.create_keys).await?;
-            c.query_drop(&self.sql.create_sessions).await
+            c.query_drop(&self.sql.create_sessions).await?;
+            c.query_drop(&self.sql.create_revocations).await
         })
         .await?;
         self.migrate().await

@@ -53,10 +53,10 @@ impl Store {
     /// beyond it are one transaction that locks the user's rows, so concurrent logins of one
     /// user wait for each other and never leave more than the cap. Returns how many
     /// sessions the cap removed.
-    pub async fn insert_session(&self, new: &NewRow<'_>, cap: Option<u32>) -> Result<u64> {
+    pub async fn insert_session(&self, new: &NewRow<'_>, cap: Option<u32>) -> Result<Vec<String>> {
         self.run(1, move |mut c: Conn| async move {
             let Some(cap) = cap else {
-                return self.insert_or_own(&mut c, new).await.map(|()| 0);
+                return self.insert_or_own(&mut c, new).await.map(|()| Vec::new());
             };
             let mut tx = c.start_transaction(TxOpts::default()).await?;
             let mut others: Vec<(String, u64)> = tx
@@ -67,12 +67,83 @@ impl Store {
             // Least recently refreshed first; ties by handle, so retries pick the same ones.
             others.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
             let excess = (others.len() + 1).saturating_sub(cap as usize);
-            for (handle, _) in &others[..excess] {
-                tx.exec_drop(&self.sql.delete_session, (handle, handle))
+            let removed: Vec<String> = others.drain(..excess).map(|(h, _)| h).collect();
+            self.delete_and_log(&mut tx, &removed, new.created_at)
+                .await?;
+            tx.commit().await?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    /// Deletes sessions and logs their revocation at `now` (for the other processes' polls),
+    /// inside the caller's transaction.
+    async fn delete_and_log(
+        &self,
+        q: &mut impl Queryable,
+        handles: &[String],
+        now: u64,
+    ) -> DbResult<()> {
+        for handle in handles {
+            q.exec_drop(&self.sql.delete_session, (handle, handle))
+                .await?;
+            q.exec_drop(&self.sql.log_revocation, (handle, now)).await?;
+        }
+        Ok(())
+    }
+
+    /// Revokes one session: deleted and logged in one transaction. False when it did not exist.
+    pub async fn revoke_session(&self, handle: &str, now: u64) -> Result<bool> {
+        self.run(2, move |mut c: Conn| async move {
+            let mut tx = c.start_transaction(TxOpts::default()).await?;
+            tx.exec_drop(&self.sql.delete_session, (handle, handle))
+                .await?;
+            let removed = tx.affected_rows() > 0;
+            if removed {
+                tx.exec_drop(&self.sql.log_revocation, (handle, now))
                     .await?;
             }
             tx.commit().await?;
-            Ok(excess as u64)
+            Ok(removed)
+        })
+        .await
+    }
+
+    /// Revokes the user's sessions (all, or all but `keep`), each logged, in one transaction
+    /// that locks them first. Returns the handles removed.
+    pub async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+        now: u64,
+    ) -> Result<Vec<String>> {
+        self.run(2, move |mut c: Conn| async move {
+            let mut tx = c.start_transaction(TxOpts::default()).await?;
+            let mut handles: Vec<String> = tx
+                .exec(&self.sql.lock_user_handles, (user_id, user_id))
+                .await?;
+            handles.retain(|h| Some(h.as_str()) != keep);
+            self.delete_and_log(&mut tx, &handles, now).await?;
+            tx.commit().await?;
+            Ok(handles)
+        })
+        .await
+    }
+
+    /// Revocations logged at or after `since`: (handle, when).
+    pub async fn revocations_since(&self, since: u64) -> Result<Vec<(String, u64)>> {
+        self.run(1, move |mut c: Conn| async move {
+            c.exec(&self.sql.revocations_since, (since,)).await
+        })
+        .await
+    }
+
+    /// Forgets one batch of revocations older than `before`; returns how many went.
+    pub async fn delete_old_revocations(&self, before: u64) -> Result<u64> {
+        self.run(1, move |mut c: Conn| async move {
+            c.exec_drop(&self.sql.delete_old_revocations, (before,))
+                .await?;
+            Ok(c.affected_rows())
         })
         .await
     }
@@ -175,15 +246,6 @@ impl Store {
         .await
     }
 
-    pub async fn delete_user_sessions(&self, user_id: &str) -> Result<u64> {
-        self.run(1, move |mut c: Conn| async move {
-            c.exec_drop(&self.sql.delete_user_sessions, (user_id, user_id))
-                .await?;
-            Ok(c.affected_rows())
-        })
-        .await
-    }
-
     pub async fn user_session_handles(&self, user_id: &str) -> Result<Vec<String>> {
         self.run(1, move |mut c: Conn| async move {
             let rows: Vec<Row> = c
@@ -270,19 +332,6 @@ impl Store {
                     })
                 })
                 .collect()
-        })
-        .await
-    }
-
-    /// Removes the user's sessions except `keep`; returns how many went.
-    pub async fn delete_other_user_sessions(&self, user_id: &str, keep: &str) -> Result<u64> {
-        self.run(1, move |mut c: Conn| async move {
-            c.exec_drop(
-                &self.sql.delete_other_user_sessions,
-                (user_id, user_id, keep),
-            )
-            .await?;
-            Ok(c.affected_rows())
         })
         .await
     }

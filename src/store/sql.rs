@@ -8,6 +8,11 @@ use super::REMOVAL_BATCH;
 pub(super) struct Sql {
     pub(super) keys_table: String,
     pub(super) sessions_table: String,
+    pub(super) create_revocations: String,
+    pub(super) log_revocation: String,
+    pub(super) revocations_since: String,
+    pub(super) delete_old_revocations: String,
+    pub(super) lock_user_handles: String,
     pub(super) create_keys: String,
     pub(super) create_sessions: String,
     pub(super) select_keys: String,
@@ -19,7 +24,6 @@ pub(super) struct Sql {
     pub(super) select_session: String,
     pub(super) promote: String,
     pub(super) delete_session: String,
-    pub(super) delete_user_sessions: String,
     pub(super) user_session_handles: String,
     pub(super) select_session_data: String,
     pub(super) update_session_data: String,
@@ -27,7 +31,6 @@ pub(super) struct Sql {
     pub(super) touch_session: String,
     pub(super) user_sessions: String,
     pub(super) lock_user_sessions: String,
-    pub(super) delete_other_user_sessions: String,
     pub(super) merge_session_data: String,
     pub(super) delete_expired: String,
 }
@@ -45,6 +48,17 @@ pub(super) const ADDED_COLUMNS: [(&str, &str); 4] = [
     ("ip", "VARCHAR(64) NULL"),
     ("user_agent", "VARCHAR(512) NULL"),
 ];
+
+/// The revocation log's table: the session table's name with `_revoked`, shortened with a
+/// hash of the full name when that would pass MySQL's 64 characters.
+pub(super) fn revocations_table(sessions: &str) -> String {
+    const SUFFIX: &str = "_revoked";
+    if sessions.len() + SUFFIX.len() <= 64 {
+        return format!("{sessions}{SUFFIX}");
+    }
+    let digest = crate::crypto::sha256_hex(sessions);
+    format!("{}_{}_rev", &sessions[..47], &digest[..8])
+}
 
 /// A user's sessions as the user-keyed statements select them: exact bytes (see
 /// EXACT_HANDLE), `user_id = ?` keeping the index in use.
@@ -71,6 +85,7 @@ impl Sql {
                 sql
             }
         };
+        let revoked = revocations_table(sessions);
         let added: String = ADDED_COLUMNS
             .iter()
             .map(|(name, def)| format!(", {name} {def}"))
@@ -78,6 +93,27 @@ impl Sql {
         Sql {
             keys_table: keys.to_string(),
             sessions_table: sessions.to_string(),
+            create_revocations: format!(
+                "CREATE TABLE IF NOT EXISTS {revoked} (session_handle VARCHAR(255) COLLATE \
+                 utf8mb4_bin NOT NULL, revoked_at BIGINT UNSIGNED NOT NULL, \
+                 PRIMARY KEY (session_handle), INDEX revoked_at_index (revoked_at)) \
+                 DEFAULT CHARSET=utf8mb4"
+            ),
+            log_revocation: format!(
+                "INSERT INTO {revoked} (session_handle, revoked_at) VALUES (?, ?) \
+                 ON DUPLICATE KEY UPDATE revoked_at = VALUES(revoked_at)"
+            ),
+            // The poll: one range scan of the index, whatever the number of sessions.
+            revocations_since: causal(
+                WAIT_READ,
+                format!("SELECT session_handle, revoked_at FROM {revoked} WHERE revoked_at >= ?"),
+            ),
+            delete_old_revocations: format!(
+                "DELETE FROM {revoked} WHERE revoked_at < ? LIMIT {REMOVAL_BATCH}"
+            ),
+            lock_user_handles: format!(
+                "SELECT session_handle FROM {sessions} WHERE {EXACT_USER} FOR UPDATE"
+            ),
             create_keys: format!(
                 "CREATE TABLE IF NOT EXISTS {keys} (key_name VARCHAR(128) NOT NULL, \
                  key_value VARCHAR(255), created_at_time BIGINT UNSIGNED, \
@@ -143,19 +179,9 @@ impl Sql {
                 WAIT_UPDATE_DELETE,
                 format!("DELETE FROM {sessions} WHERE {EXACT_HANDLE}"),
             ),
-            // `= BINARY ?` also tells "a" from "A" and "a " in tables made with a
-            // case-insensitive or PAD SPACE collation; `user_id = ?` keeps the index in use.
-            delete_user_sessions: causal(
-                WAIT_UPDATE_DELETE,
-                format!(
-                "DELETE FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
-            ),
-            ),
             user_session_handles: causal(
                 WAIT_READ,
-                format!(
-                "SELECT session_handle FROM {sessions} WHERE user_id = ? AND user_id = BINARY ?"
-            ),
+                format!("SELECT session_handle FROM {sessions} WHERE {EXACT_USER}"),
             ),
             select_session_data: causal(
                 WAIT_READ,
@@ -205,12 +231,6 @@ impl Sql {
                 "SELECT session_handle, COALESCE(last_refreshed_at, created_at, 0) \
                  FROM {sessions} WHERE {EXACT_USER} FOR UPDATE"
             ),
-            delete_other_user_sessions: causal(
-                WAIT_UPDATE_DELETE,
-                format!(
-                    "DELETE FROM {sessions} WHERE {EXACT_USER} AND session_handle <> BINARY ?"
-                ),
-            ),
             delete_expired: format!(
                 "DELETE FROM {sessions} WHERE expires_at <= ? LIMIT {REMOVAL_BATCH}"
             ),
@@ -233,6 +253,15 @@ mod tests {
     }
 
     #[test]
+    fn the_revocation_table_name_fits_mysql() {
+        assert_eq!(revocations_table("refresh_token"), "refresh_token_revoked");
+        let long = "s".repeat(64);
+        let t = revocations_table(&long);
+        assert!(t.len() <= 64, "{t}");
+        assert_ne!(t, revocations_table(&"s".repeat(63)));
+    }
+
+    #[test]
     fn on_galera_only_fateful_statements_wait_for_causality() {
         let s = Sql::new("k", "s", true);
         let waits = |sql: &str, bit: u8| {
@@ -249,7 +278,7 @@ mod tests {
         assert!(waits(&s.merge_session_data, WAIT_UPDATE_DELETE));
         assert!(waits(&s.touch_session, WAIT_UPDATE_DELETE));
         assert!(waits(&s.user_sessions, WAIT_READ));
-        assert!(waits(&s.delete_other_user_sessions, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.revocations_since, WAIT_READ));
         assert!(waits(&s.insert_key_if_absent, WAIT_INSERT));
         // A new random handle cannot depend on anything, nor can the removal job.
         assert!(s.insert_session.starts_with("INSERT INTO s "));
