@@ -26,7 +26,7 @@ function tablesFor(lib, mode) {
  * The config object, identical for both libraries except the table names. The server comes
  * from the MYSQL_* variables of this process (cluster workers get their own node's).
  */
-function configFor(lib, { blacklisting, tables = tablesFor(lib) }) {
+function configFor(lib, { blacklisting, revocationPollMs, tables = tablesFor(lib) }) {
   const db = settingsFromEnv();
   return {
     mysql: {
@@ -43,6 +43,7 @@ function configFor(lib, { blacklisting, tables = tablesFor(lib) }) {
         signingKey: { dynamic: true, updateInterval: 24 },
         validity: 3600, // seconds, for both
         blacklisting,
+        ...(revocationPollMs === undefined ? {} : { revocationPollMs }),
       },
       refreshToken: { validity: 2400, renewTokenPath: '/refresh' }, // hours, for both
       enableAntiCsrf: true,
@@ -51,10 +52,10 @@ function configFor(lib, { blacklisting, tables = tablesFor(lib) }) {
   };
 }
 
-/** Where each library's two entry points are, and what it calls getSessionData. */
+/** Where each library's two entry points are, and what it calls the session-data functions. */
 const MODULES = {
-  ours: { api: path.join(ROOT, 'index.js'), express: path.join(ROOT, 'express.js'), getSessionData: 'getSessionData' },
-  original: { api: 'supertokens-original', express: 'supertokens-original/express', getSessionData: 'getSessionInfo' },
+  ours: { api: path.join(ROOT, 'index.js'), express: path.join(ROOT, 'express.js'), getSessionData: 'getSessionData', updateSessionData: 'updateSessionData' },
+  original: { api: 'supertokens-original', express: 'supertokens-original/express', getSessionData: 'getSessionInfo', updateSessionData: 'updateSessionInfo' },
 };
 
 /**
@@ -72,6 +73,9 @@ function load(lib) {
     getSession: api.getSession,
     refreshSession: api.refreshSession,
     getSessionData: api[m.getSessionData],
+    updateSessionData: api[m.updateSessionData],
+    /** Ours only: the merge patch (the original has no equivalent). */
+    mergeSessionData: api.mergeSessionData,
     revokeSession: api.revokeSessionUsingSessionHandle,
     isUnauthorised: (e) => api.Error.isErrorFromAuth(e) && e.errType === api.Error.UNAUTHORISED,
     express: () => require(m.express),

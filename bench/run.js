@@ -14,6 +14,7 @@
  * Processes (each library is a process-global singleton, so one process per configuration):
  *   worker ours / original          (blacklisting off)  createNewSession, getSession, refresh, …
  *   worker ours-bl / original-bl    (blacklisting on)   getSession with the DB check
+ *   worker ours-poll                (revocationPollMs)  getSession with revocation, no DB check
  *   worker raw                                          raw INSERT / point SELECT (the ceiling)
  *   http-server ours / original                          Express endpoints
  *   http-load                                            autocannon, drives the HTTP servers
@@ -94,10 +95,10 @@ function query(conn, sql) {
   return new Promise((resolve, reject) => conn.query(sql, (e, rows) => (e ? reject(e) : resolve(rows))));
 }
 
-// Five measuring processes each hold up to CONCURRENCY pooled connections (plus our pool's
-// idle minimum of 10), the HTTP servers a few more: about 190 at peak. MariaDB's default
+// Six measuring processes each hold up to CONCURRENCY pooled connections (plus our pool's
+// idle minimum of 10), the HTTP servers a few more: about 240 at peak. MariaDB's default
 // max_connections is 151, so the bench raises it for its run when it is lower, and restores it.
-const NEEDED_CONNECTIONS = 300;
+const NEEDED_CONNECTIONS = 400;
 
 /**
  * Drops the bench's own tables so every run starts from empty tables, and makes sure the
@@ -192,6 +193,7 @@ async function main() {
     // ---- start and initialise every process (one at a time: no init races) ---------------
     const W = {};
     const BL = {};
+    const POLL = {};
     const S = {};
     for (const lib of LIBS) {
       W[lib] = startChild('worker.js', [lib, '0'], `worker ${lib}`, ['--expose-gc']);
@@ -199,6 +201,8 @@ async function main() {
       BL[lib] = startChild('worker.js', [lib, '1'], `worker ${lib}-blacklisting`);
       await BL[lib].call('init');
     }
+    POLL.ours = startChild('worker.js', ['ours', 'poll'], 'worker ours-revocationPollMs');
+    await POLL.ours.call('init');
     const RAW = startChild('worker.js', ['raw', '0'], 'worker raw');
     const rawLabel = (await RAW.call('init')).label;
     const target = {};
@@ -215,6 +219,7 @@ async function main() {
       await W[lib].call('prepare', { poolSize: M.poolSize, coldPoolSize: M.coldPoolSize, chainSize: M.chainSize }, 300000);
       await BL[lib].call('prepare', { poolSize: M.poolSize }, 300000);
     }
+    await POLL.ours.call('prepare', { poolSize: M.poolSize }, 300000);
     await RAW.call('prepare', { rawSize: M.rawSize }, 300000);
     log(`bench: ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -229,7 +234,11 @@ async function main() {
       { key: 'getParent', what: 'getSession parent (no DB) hot', on: W, op: 'getSessionParent' },
       { key: 'getParentCold', what: 'getSession parent (no DB) cold', on: W, op: 'getSessionParentCold' },
       { key: 'getBlacklist', what: 'getSession blacklisting', on: BL, op: 'getSessionParent', ceiling: rawCeiling('rawSelectBl', 'rawSelect', 'raw point SELECT (ceiling, blacklisting pair)') },
+      // Ours only: compared with the original's blacklisting row (its one way to reject revoked sessions).
+      { key: 'getPoll', what: 'getSession revocationPollMs', on: POLL, op: 'getSessionParent', libs: ['ours'] },
       { key: 'getData', what: 'getSessionData', on: W, op: 'getSessionData', ceiling: rawCeiling('rawSelect', 'rawSelect', 'raw point SELECT (ceiling)') },
+      // Ours merges a patch; the original can only replace the data (its updateSessionInfo).
+      { key: 'writeData', what: 'session data write', on: W, op: { ours: 'mergeSessionData', original: 'updateSessionData' } },
       { key: 'refresh', what: 'refreshSession', on: W, op: 'refresh', chain: true },
       { key: 'getChild', what: 'getSession child (promotion)', on: W, op: 'getSessionChild', chain: true },
     ];
@@ -269,9 +278,10 @@ async function main() {
       // Alternate which library goes first, so neither always runs right after the other.
       const order = round % 2 === 0 ? LIBS : [...LIBS].reverse();
       for (const step of sequence) {
-        for (const [k, lib] of order.entries()) {
+        for (const [k, lib] of (step.libs ?? order).entries()) {
           const plan = step.chain ? { count: warm ? Math.min(M.warmChain, M.chainSize) : 'chain' } : { durationMs: dbMs };
-          const res = await step.on[lib].call('measure', { op: step.op, ...plan, concurrency: CONCURRENCY }, 300000);
+          const op = typeof step.op === 'string' ? step.op : step.op[lib];
+          const res = await step.on[lib].call('measure', { op, ...plan, concurrency: CONCURRENCY }, 300000);
           record(step.key, lib, round, res, step.what);
           if (k === 0 && step.ceiling) {
             record(step.ceiling.key, 'ceiling', round, await step.ceiling.run(dbMs), step.ceiling.what);
@@ -296,7 +306,7 @@ async function main() {
     if (mem.errors) failures.push({ what: 'memory run getSession (ours)', count: mem.errors, samples: mem.errorSamples });
 
     // ---- final functional checks -------------------------------------------------------------
-    for (const c of [...Object.values(W), ...Object.values(BL)]) {
+    for (const c of [...Object.values(W), ...Object.values(BL), ...Object.values(POLL)]) {
       const { problems } = await c.call('verify');
       if (problems.length) failures.push({ what: `final checks (${c.name})`, count: problems.length, samples: problems });
     }
@@ -315,6 +325,13 @@ async function main() {
         minRatio: 10,
       },
       { label: 'getSession, blacklisting on', ours: pr('getBlacklist', 'ours'), original: pr('getBlacklist', 'original'), ceiling: pr('rawSelectBl', 'ceiling'), ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
+      {
+        label: 'getSession with revocation: ours revocationPollMs (no DB) vs the original\'s blacklisting',
+        ours: pr('getPoll', 'ours'),
+        original: pr('getBlacklist', 'original'),
+        minRatio: 20,
+      },
+      { label: 'session data write: ours mergeSessionData vs the original\'s updateSessionInfo', ours: pr('writeData', 'ours'), original: pr('writeData', 'original'), minRatio: 2 },
       { label: 'getSession, child token (promotion)', ours: pr('getChild', 'ours'), original: pr('getChild', 'original'), minRatio: 3 },
       { label: 'refreshSession', ours: pr('refresh', 'ours'), original: pr('refresh', 'original'), minRatio: 3 },
       { label: 'getSessionData', ours: pr('getData', 'ours'), original: pr('getData', 'original'), ceiling: rawSelect, ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },

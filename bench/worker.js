@@ -1,6 +1,7 @@
 'use strict';
 /**
- * One measuring process: `node worker.js <ours|original|raw> <blacklisting 0|1>`, driven by
+ * One measuring process: `node worker.js <ours|original|raw> <0|1|poll>` (no DB check,
+ * blacklisting, or ours with revocationPollMs), driven by
  * run.js over IPC. Each library is a process-global singleton, so every (library, config)
  * pair gets its own process, initialised once.
  *
@@ -27,6 +28,9 @@ const [kind, blArg] = process.argv.slice(2);
 // lib/native.js); the libraries themselves are measured as shipped.
 if (kind === 'raw') process.env.SUPERTOKENS_TEST_BUILD = '1';
 const blacklisting = blArg === '1';
+/** Ours with revocationPollMs: revocation without a DB check per getSession. */
+const POLL_MS = 1000;
+const polling = blArg === 'poll';
 const CONNECTION_LIMIT = 50;
 
 let lib = null; // the library under test (for `raw`: ours, only to create the table)
@@ -34,7 +38,7 @@ let raw = null; // raw driver (kind === 'raw')
 let sessionsTable = null;
 let seq = 0; // running number, unique per process, used in user ids and payloads
 let createBase = 0; // first number of the current createNewSession measurement
-const tag = `${kind}${blacklisting ? '-bl' : ''}-${process.pid}`;
+const tag = `${kind}${blacklisting ? '-bl' : ''}${polling ? '-poll' : ''}-${process.pid}`;
 
 // Verification connection: plain SQL, used only outside timed sections.
 let verifyConn = null;
@@ -123,6 +127,19 @@ const ops = {
   getSessionData: {
     call: (i) => lib.getSessionData(pool[i % pool.length].handle),
     verify: (i, d) => checkData(pool[i % pool.length], d),
+  },
+  // Session-data writes on the hot pool: ours merges one key on the server (no lost updates),
+  // the original replaces the whole data (its only write); both keep `n` for checkData.
+  mergeSessionData: {
+    call: (i) => lib.mergeSessionData(pool[i % pool.length].handle, { touched: i }),
+    verify: () => {},
+  },
+  updateSessionData: {
+    call(i) {
+      const t = pool[i % pool.length];
+      return lib.updateSessionData(t.handle, { cart: [1, 2, 3], n: t.n, touched: i });
+    },
+    verify: () => {},
   },
   refresh: {
     call(i) {
@@ -226,7 +243,7 @@ serve({
       return { label: raw.label };
     }
     lib = load(kind);
-    await lib.init(configFor(kind, { blacklisting }));
+    await lib.init(configFor(kind, { blacklisting, revocationPollMs: polling ? POLL_MS : undefined }));
     sessionsTable = tablesFor(kind).refreshTokens;
     return { label: kind };
   },
@@ -305,8 +322,9 @@ serve({
   /** Final functional checks of the configuration this process runs. */
   async verify() {
     const problems = [];
-    if (kind !== 'raw' && blacklisting) {
-      // With blacklisting, a revoked session must be refused at once: proves the DB is consulted.
+    if (kind !== 'raw' && (blacklisting || polling)) {
+      // A revoked session must be refused at once (blacklisting: the DB is consulted; polling:
+      // this process's own revocation is in its revoked set).
       const s = await createChecked();
       await getSessionParentChecked(s);
       if ((await lib.revokeSession(s.handle)) !== true) problems.push('revokeSessionUsingSessionHandle did not remove the session');
@@ -317,7 +335,7 @@ serve({
         if (!lib.isUnauthorised(e)) problems.push(`blacklisting: revoked session gave ${describe(e)}, expected UNAUTHORISED`);
       }
     }
-    if (kind !== 'raw' && !blacklisting) {
+    if (kind !== 'raw' && !blacklisting && !polling) {
       // Without blacklisting a parent token is accepted without looking at the database: even
       // after its row is gone. Shows the no-DB row measured the path it claims to.
       const s = await createChecked();
