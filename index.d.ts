@@ -69,6 +69,11 @@ export interface TypeInputConfig {
       validity?: number;
       /** hours, 1..87600: no refresh past the session's creation + this (default: none) */
       absoluteValidity?: number;
+      /**
+       * 0..300, default 0 (off): a refresh token rotated out less than this many seconds ago
+       * (two tabs refreshing at once) answers a working session instead of theft.
+       */
+      reuseGraceSeconds?: number;
       /** cron with a seconds field, default "0 0 0 1-31/7 * *" (UTC) */
       removalCronjobInterval?: string;
       /** the refresh API path and sRefreshToken cookie path */

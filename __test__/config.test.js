@@ -488,14 +488,17 @@ describe('tables created by a valid init (SPEC §5)', () => {
       'ip',
       'jwt_user_payload',
       'last_refreshed_at',
+      'previous_refresh_token_hash_2',
+      'refresh_token_hash_1',
       'refresh_token_hash_2',
+      'rotated_at',
       'session_handle',
       'session_info',
       'user_agent',
       'user_id',
     ]);
     // This package's columns are nullable, so the original library can still insert rows.
-    for (const added of ['created_at', 'last_refreshed_at', 'ip', 'user_agent']) {
+    for (const added of ['created_at', 'last_refreshed_at', 'ip', 'user_agent', 'previous_refresh_token_hash_2', 'rotated_at', 'refresh_token_hash_1']) {
       assert.equal(byName[added].nullable, 'YES', added);
     }
     assert.equal(byName.session_handle.type, 'varchar(255)');

@@ -163,6 +163,7 @@ describe('getAllSessionsForUser and revokeOtherSessions', () => {
 
 describe('migration of existing tables', () => {
   const PREFIX = 'smigr';
+  const ADDED = ['created_at', 'ip', 'last_refreshed_at', 'user_agent', 'previous_refresh_token_hash_2', 'rotated_at', 'refresh_token_hash_1'];
   const ORIGINAL_COLUMNS = ['expires_at', 'jwt_user_payload', 'refresh_token_hash_2', 'session_handle', 'session_info', 'user_id'];
 
   it('adds the nullable columns, survives concurrent inits, old rows still work, and so does the original library', async () => {
@@ -179,7 +180,7 @@ describe('migration of existing tables', () => {
     await ST.close();
     await ST.init(h.configFor(PREFIX));
     try {
-      assert.deepEqual(await columns(`${PREFIX}_sessions`), [...ORIGINAL_COLUMNS, 'created_at', 'ip', 'last_refreshed_at', 'user_agent'].sort());
+      assert.deepEqual(await columns(`${PREFIX}_sessions`), [...ORIGINAL_COLUMNS, ...ADDED].sort());
       const [listed] = await ST.getAllSessionsForUser(old.userId);
       assert.deepEqual(
         { ...listed, expiresAt: undefined },

@@ -14,7 +14,7 @@ use crate::keys::{self, Lookup};
 use crate::metrics::METRICS;
 use crate::original_tokens;
 use crate::refresh_token::{self, RefreshTokenInfo};
-use crate::store::{Client, NewRow, SessionInfo};
+use crate::store::{Client, NewRow, Promotion, Rotation, SessionInfo};
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
@@ -326,6 +326,21 @@ fn verified(claims: &Claims, new_access_token: Option<(String, u64)>) -> Verifie
     }
 }
 
+/// With `reuseGraceSeconds`: the current parent's hash1 when `hash2` is the parent the last
+/// rotation replaced and that rotation is less than the window old. The window is counted
+/// from the rotation only, so reusing the old token never extends it.
+fn in_grace<'r>(
+    e: &Engine,
+    rotation: Option<&'r Rotation>,
+    hash2: &str,
+    now: u64,
+) -> Option<&'r str> {
+    let window = e.config.refresh_token.reuse_grace_ms;
+    rotation
+        .filter(|r| window > 0 && now < r.at + window && ct_eq(&r.previous_hash2, hash2))
+        .map(|r| r.parent_hash1.as_str())
+}
+
 fn revoked() -> AuthError {
     AuthError::unauthorised("session has been revoked")
 }
@@ -393,17 +408,16 @@ pub async fn get(
     let handle = claims.session_handle.as_str();
     let now = now_ms();
     let expires = now + e.config.refresh_token.validity_ms;
-    if !e
-        .store
-        .promote(
-            handle,
-            &sha256_hex(&parent_hash1),
-            &child_hash2,
-            now,
-            expires,
-        )
-        .await?
-    {
+    let parent_hash2 = sha256_hex(&parent_hash1);
+    let promotion = Promotion {
+        handle,
+        parent_hash2: &parent_hash2,
+        child_hash1: &claims.rt,
+        child_hash2: &child_hash2,
+        now,
+        expires_at: expires,
+    };
+    if !e.store.promote(&promotion).await? {
         match e.store.session(handle).await? {
             Some(row) if row.expires_at <= now => {
                 return Err(AuthError::unauthorised("session has expired"))
@@ -411,6 +425,13 @@ pub async fn get(
             None => return Err(AuthError::unauthorised("session does not exist anymore")),
             // A concurrent request promoted it already.
             Some(row) if ct_eq(&row.refresh_token_hash2, &child_hash2) => {}
+            // A sibling (another tab's refresh of the same parent) was promoted a moment ago:
+            // within the grace window this token still works, without a replacement; its
+            // refresh then answers a child of the current parent.
+            Some(row) if in_grace(e, row.rotation.as_ref(), &parent_hash2, now).is_some() => {
+                METRICS.sessions_verified.inc();
+                return Ok(verified(&claims, None));
+            }
             Some(_) => {
                 return Err(AuthError::unauthorised(
                     "the refresh token of this access token has been rotated out",
@@ -488,16 +509,36 @@ pub async fn refresh(
                 ));
             }
         }
+        // The parent hash1 the new child will carry: normally this token's.
+        let mut parent_of_child = hash1.clone();
         let is_parent = ct_eq(&row.refresh_token_hash2, &hash2);
         if !is_parent {
             let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
-            match parent_hash2 {
-                Some(p) if ct_eq(&row.refresh_token_hash2, &p) => {
-                    let now = now_ms();
+            let now = now_ms();
+            // Rotated out a moment ago (this token, or its parent, was the replaced parent):
+            // within the grace window, a child of the current parent instead of theft.
+            let grace = in_grace(e, row.rotation.as_ref(), &hash2, now).or_else(|| {
+                parent_hash2
+                    .as_deref()
+                    .and_then(|p| in_grace(e, row.rotation.as_ref(), p, now))
+            });
+            match (parent_hash2, grace) {
+                (Some(p), _) if ct_eq(&row.refresh_token_hash2, &p) => {
                     let expires = now + e.config.refresh_token.validity_ms;
-                    if !e.store.promote(handle, &p, &hash2, now, expires).await? {
+                    let promotion = Promotion {
+                        handle,
+                        parent_hash2: &p,
+                        child_hash1: &hash1,
+                        child_hash2: &hash2,
+                        now,
+                        expires_at: expires,
+                    };
+                    if !e.store.promote(&promotion).await? {
                         continue;
                     }
+                }
+                (_, Some(current_parent_hash1)) => {
+                    parent_of_child = current_parent_hash1.to_string()
                 }
                 _ => {
                     METRICS.token_theft_detected.inc();
@@ -514,7 +555,7 @@ pub async fn refresh(
             handle,
             user_id,
             json_from_store(row.jwt_payload),
-            hash1,
+            parent_of_child,
             created_at,
         )
         .await?;

@@ -77,6 +77,8 @@ pub struct RefreshTokenConfig {
     pub validity_ms: u64,
     /// No refresh past the session's creation + this (OWASP absolute timeout).
     pub absolute_validity_ms: Option<u64>,
+    /// A rotated-out refresh token reused within this long is not theft (0: off).
+    pub reuse_grace_ms: u64,
     pub removal_cron: String,
     pub path: String,
 }
@@ -166,6 +168,7 @@ const SIGNING_KEY: &[&str] = &["dynamic", "updateInterval", "get"];
 const REFRESH_TOKEN: &[&str] = &[
     "validity",
     "absoluteValidity",
+    "reuseGraceSeconds",
     "removalCronjobInterval",
     "renewTokenPath",
 ];
@@ -217,6 +220,8 @@ pub fn parse(value: &Value) -> Result<Config> {
     validate_cron(&refresh.name("removalCronjobInterval"), &removal_cron)?;
     let refresh_token = RefreshTokenConfig {
         validity_ms: (refresh.number("validity", 2400.0, 1.0, 8760.0, "hours")? * HOUR_MS) as u64,
+        reuse_grace_ms: u64::from(refresh.integer("reuseGraceSeconds", 0, 0, 300, "seconds")?)
+            * 1000,
         absolute_validity_ms: match refresh.get("absoluteValidity") {
             None => None,
             Some(_) => Some(

@@ -15,6 +15,25 @@ pub struct SessionRow {
     pub jwt_payload: String,
     /// None for rows written before the migration (or by the original library).
     pub created_at: Option<u64>,
+    /// The last rotation: the replaced parent's hash2, when, and the new parent's hash1.
+    pub rotation: Option<Rotation>,
+}
+
+/// A promotion as the session row remembers it (for `reuseGraceSeconds`).
+pub struct Rotation {
+    pub previous_hash2: String,
+    pub at: u64,
+    pub parent_hash1: String,
+}
+
+/// A child refresh token becoming the parent (its hashes), at `now`, until `expires_at`.
+pub struct Promotion<'a> {
+    pub handle: &'a str,
+    pub parent_hash2: &'a str,
+    pub child_hash1: &'a str,
+    pub child_hash2: &'a str,
+    pub now: u64,
+    pub expires_at: u64,
 }
 
 /// Where a login or refresh came from, as the app passed it (already bounded in length).
@@ -191,6 +210,18 @@ impl Store {
             jwt_payload: take::<Option<String>>(&mut row, 3, t, "jwt_user_payload")?
                 .unwrap_or_default(),
             created_at: take(&mut row, 4, t, "created_at")?,
+            rotation: match (
+                take::<Option<String>>(&mut row, 5, t, "previous_refresh_token_hash_2")?,
+                take::<Option<u64>>(&mut row, 6, t, "rotated_at")?,
+                take::<Option<String>>(&mut row, 7, t, "refresh_token_hash_1")?,
+            ) {
+                (Some(previous_hash2), Some(at), Some(parent_hash1)) => Some(Rotation {
+                    previous_hash2,
+                    at,
+                    parent_hash1,
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -218,18 +249,21 @@ impl Store {
     /// Makes a child refresh token the parent: one conditional UPDATE, atomic and row-locked
     /// by MySQL, that succeeds only while the stored parent is still `parent_hash2` and the
     /// session has not expired at `now` (an expired session is never revived).
-    pub async fn promote(
-        &self,
-        handle: &str,
-        parent_hash2: &str,
-        child_hash2: &str,
-        now: u64,
-        expires_at: u64,
-    ) -> Result<bool> {
+    pub async fn promote(&self, p: &Promotion<'_>) -> Result<bool> {
         self.run(1, move |mut c: Conn| async move {
             c.exec_drop(
                 &self.sql.promote,
-                (child_hash2, expires_at, handle, handle, parent_hash2, now),
+                (
+                    p.child_hash2,
+                    p.expires_at,
+                    p.parent_hash2,
+                    p.now,
+                    p.child_hash1,
+                    p.handle,
+                    p.handle,
+                    p.parent_hash2,
+                    p.now,
+                ),
             )
             .await?;
             Ok(c.affected_rows() == 1)

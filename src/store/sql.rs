@@ -42,11 +42,17 @@ pub(super) const EXACT_HANDLE: &str = "session_handle = ? AND session_handle = B
 
 /// Columns this package adds to the original schema: nullable, so rows written before and
 /// the original library itself keep working (`Store::migrate` adds them to older tables).
-pub(super) const ADDED_COLUMNS: [(&str, &str); 4] = [
+pub(super) const ADDED_COLUMNS: [(&str, &str); 7] = [
     ("created_at", "BIGINT UNSIGNED NULL"),
     ("last_refreshed_at", "BIGINT UNSIGNED NULL"),
     ("ip", "VARCHAR(64) NULL"),
     ("user_agent", "VARCHAR(512) NULL"),
+    // The last rotation, for `reuseGraceSeconds`: the parent it replaced (hash of a hash),
+    // when, and the new parent's single hash (what its children carry as `prt`; access tokens
+    // carry it too, as `rt`, so it reveals nothing a token does not).
+    ("previous_refresh_token_hash_2", "VARCHAR(128) NULL"),
+    ("rotated_at", "BIGINT UNSIGNED NULL"),
+    ("refresh_token_hash_1", "VARCHAR(128) NULL"),
 ];
 
 /// The revocation log's table: the session table's name with `_revoked`, shortened with a
@@ -164,14 +170,16 @@ impl Sql {
             select_session: causal(
                 WAIT_READ,
                 format!(
-                "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload, created_at \
+                "SELECT user_id, refresh_token_hash_2, expires_at, jwt_user_payload, created_at, \
+                 previous_refresh_token_hash_2, rotated_at, refresh_token_hash_1 \
                  FROM {sessions} WHERE {EXACT_HANDLE}"
             ),
             ),
             promote: causal(
                 WAIT_UPDATE_DELETE,
                 format!(
-                "UPDATE {sessions} SET refresh_token_hash_2 = ?, expires_at = ? \
+                "UPDATE {sessions} SET refresh_token_hash_2 = ?, expires_at = ?, \
+                 previous_refresh_token_hash_2 = ?, rotated_at = ?, refresh_token_hash_1 = ? \
                  WHERE {EXACT_HANDLE} AND refresh_token_hash_2 = ? AND expires_at > ?"
             ),
             ),
