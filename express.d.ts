@@ -12,6 +12,8 @@ export {
   getAllSessionHandlesForUser,
   getSessionData,
   updateSessionData,
+  getSessionInfo,
+  updateSessionInfo,
   Error,
 } from './index';
 
@@ -26,12 +28,22 @@ export declare class Session {
   getUserId(): string;
   getJWTPayload(): any;
   getHandle(): string;
+  /** The user id, as `getUserId()` (the original's field). */
+  readonly userId: string;
+  /** The session handle, as `getHandle()` (the original's field). */
+  readonly sessionHandle: string;
+  /** The JWT payload, as `getJWTPayload()` (the original's field). */
+  readonly jwtUserPayload: any;
   /** Removes the session from MySQL and clears the auth cookies. */
   revokeSession(): Promise<void>;
   /** Clears the cookies when it rejects with UNAUTHORISED. */
   getSessionData(): Promise<any>;
   /** Clears the cookies when it rejects with UNAUTHORISED. */
   updateSessionData(newSessionData: any): Promise<void>;
+  /** @deprecated The original 5.x name of `getSessionData`; use `getSessionData`. */
+  getSessionInfo(): Promise<any>;
+  /** @deprecated The original 5.x name of `updateSessionData`; use `updateSessionData`. */
+  updateSessionInfo(newSessionData: any): Promise<void>;
 }
 
 /** Creates a session and writes its cookies and headers onto `res`. */

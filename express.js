@@ -80,6 +80,21 @@ class Session {
     return this.#handle;
   }
 
+  /** @returns {string} the user id, as `getUserId()` (read-only; the original's field) */
+  get userId() {
+    return this.#userId;
+  }
+
+  /** @returns {string} the session handle, as `getHandle()` (read-only; the original's field) */
+  get sessionHandle() {
+    return this.#handle;
+  }
+
+  /** @returns {any} the JWT payload, as `getJWTPayload()` (read-only; the original's field) */
+  get jwtUserPayload() {
+    return this.#jwtPayload;
+  }
+
   /**
    * Logs out: removes the session from MySQL and clears the auth cookies.
    * @returns {Promise<void>}
@@ -104,6 +119,23 @@ class Session {
    */
   updateSessionData(newSessionData) {
     return clearingCookiesOn([UNAUTHORISED], this.#res, () => core.updateSessionData(this.#handle, newSessionData));
+  }
+
+  /**
+   * @deprecated the original 5.x name of `getSessionData`.
+   * @returns {Promise<any>}
+   */
+  getSessionInfo() {
+    return this.getSessionData();
+  }
+
+  /**
+   * @deprecated the original 5.x name of `updateSessionData`.
+   * @param {any} newSessionData
+   * @returns {Promise<void>}
+   */
+  updateSessionInfo(newSessionData) {
+    return this.updateSessionData(newSessionData);
   }
 }
 
@@ -207,6 +239,10 @@ exports.revokeSessionUsingSessionHandle = core.revokeSessionUsingSessionHandle;
 exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
+/** @deprecated the original 5.x name of `getSessionData` (the same function). */
+exports.getSessionInfo = core.getSessionData;
+/** @deprecated the original 5.x name of `updateSessionData` (the same function). */
+exports.updateSessionInfo = core.updateSessionData;
 exports.setRelevantHeadersForOptionsAPI = setRelevantHeadersForOptionsAPI;
 exports.Session = Session;
 /** The error codes and `isErrorFromAuth`. */

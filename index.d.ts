@@ -6,8 +6,8 @@
 /** One server of `mysql.hosts`. */
 export interface MysqlHost {
   host: string;
-  /** default 3306 */
-  port?: number;
+  /** default 3306; also a string of decimal digits (`process.env.MYSQL_PORT`) */
+  port?: number | string;
 }
 
 /** One server (`host`/`port`), or several in failover order (`hosts`), never both. */
@@ -15,8 +15,8 @@ export type MysqlServers =
   | {
       /** default "localhost" */
       host?: string;
-      /** default 3306 */
-      port?: number;
+      /** default 3306; also a string of decimal digits (`process.env.MYSQL_PORT`) */
+      port?: number | string;
       hosts?: never;
     }
   | {
@@ -35,8 +35,8 @@ export interface TypeInputConfig {
     password: string;
     /** must already exist */
     database: string;
-    /** default 50, 1..1000 */
-    connectionLimit?: number;
+    /** default 50, 1..1000 (or a string of decimal digits) */
+    connectionLimit?: number | string;
     /** names matching [A-Za-z0-9_]{1,64} */
     tables?: { signingKey?: string; refreshTokens?: string };
     /** TLS to MySQL: true, or a CA (PEM) and whether to verify the server certificate */
@@ -47,21 +47,21 @@ export interface TypeInputConfig {
       signingKey?: {
         /** default true: the key changes every updateInterval hours */
         dynamic?: boolean;
-        /** hours, default 24, 1..720 */
-        updateInterval?: number;
+        /** hours, default 24, 1..720 (or a string of decimal digits) */
+        updateInterval?: number | string;
         /** the app supplies the key, asked on every sign and verify; `dynamic` is then ignored */
         get?: () => Promise<string>;
       };
-      /** seconds, default 3600, 10..86400000 */
-      validity?: number;
+      /** seconds, default 3600, 10..86400000 (or a string of decimal digits) */
+      validity?: number | string;
       /** default false; true: getSession checks MySQL so revocation is immediate */
       blacklisting?: boolean;
       /** default "/" */
       accessTokenPath?: string;
     };
     refreshToken: {
-      /** hours, default 2400, 1..8760 */
-      validity?: number;
+      /** hours, default 2400, 1..8760 (or a string of decimal digits) */
+      validity?: number | string;
       /** cron with a seconds field, default "0 0 0 1-31/7 * *" (UTC) */
       removalCronjobInterval?: string;
       /** the refresh API path and sRefreshToken cookie path */
@@ -165,3 +165,9 @@ export declare function getAllSessionHandlesForUser(userId: string): Promise<str
 export declare function getSessionData(sessionHandle: string): Promise<any>;
 
 export declare function updateSessionData(sessionHandle: string, newSessionData: any): Promise<void>;
+
+/** @deprecated The original 5.x name of {@link getSessionData} (the same function); use `getSessionData`. */
+export declare const getSessionInfo: typeof getSessionData;
+
+/** @deprecated The original 5.x name of {@link updateSessionData} (the same function); use `updateSessionData`. */
+export declare const updateSessionInfo: typeof updateSessionData;

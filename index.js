@@ -17,5 +17,9 @@ exports.revokeSessionUsingSessionHandle = core.revokeSessionUsingSessionHandle;
 exports.getAllSessionHandlesForUser = core.getAllSessionHandlesForUser;
 exports.getSessionData = core.getSessionData;
 exports.updateSessionData = core.updateSessionData;
+/** @deprecated the original 5.x name of `getSessionData` (the same function). */
+exports.getSessionInfo = core.getSessionData;
+/** @deprecated the original 5.x name of `updateSessionData` (the same function). */
+exports.updateSessionInfo = core.updateSessionData;
 /** The error codes and `isErrorFromAuth`. */
 exports.Error = AuthError;

@@ -27,6 +27,8 @@ expectType<
     | 'getAllSessionHandlesForUser'
     | 'getSessionData'
     | 'updateSessionData'
+    | 'getSessionInfo'
+    | 'updateSessionInfo'
     | 'Error'
   >
 >();
@@ -41,6 +43,11 @@ expectType<Equal<typeof Express.revokeSessionUsingSessionHandle, typeof SuperTok
 expectType<Equal<typeof Express.getAllSessionHandlesForUser, typeof SuperTokens.getAllSessionHandlesForUser>>();
 expectType<Equal<typeof Express.getSessionData, typeof SuperTokens.getSessionData>>();
 expectType<Equal<typeof Express.updateSessionData, typeof SuperTokens.updateSessionData>>();
+expectType<Equal<typeof Express.getSessionInfo, typeof SuperTokens.getSessionInfo>>();
+expectType<Equal<typeof Express.updateSessionInfo, typeof SuperTokens.updateSessionInfo>>();
+// The original's 5.x names are the 4.0.X functions.
+expectType<Equal<typeof SuperTokens.getSessionInfo, typeof SuperTokens.getSessionData>>();
+expectType<Equal<typeof SuperTokens.updateSessionInfo, typeof SuperTokens.updateSessionData>>();
 expectType<Equal<Express.TypeInputConfig, TypeInputConfig>>();
 expectType<Equal<Express.AuthErrorObject, AuthErrorObject>>();
 
