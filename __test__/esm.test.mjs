@@ -47,12 +47,14 @@ const EXPRESS_EXPORTS = [
   'getAllSessionHandlesForUser',
   'getSession',
   'getSessionData',
+  'getSessionInfo',
   'init',
   'refreshSession',
   'revokeAllSessionsForUser',
   'revokeSessionUsingSessionHandle',
   'setRelevantHeadersForOptionsAPI',
   'updateSessionData',
+  'updateSessionInfo',
 ];
 const CORE_EXPORTS = EXPRESS_EXPORTS.filter((n) => n !== 'Session' && n !== 'setRelevantHeadersForOptionsAPI');
 
