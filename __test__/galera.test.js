@@ -115,7 +115,8 @@ async function inParallel(n, width, fn) {
 }
 
 before(async () => {
-  cluster = await startCluster({ nodes: NODES });
+  // The database the app processes are configured with (MYSQL_DATABASE), created on the cluster.
+  cluster = await startCluster({ nodes: NODES, database: h.db.database });
 });
 
 after(async () => {
@@ -301,7 +302,7 @@ test('a node killed under load: apps on other nodes see no error, an app with my
 
   // Every session whose create resolved, in any app, is on the surviving nodes.
   const created = results.flatMap((r) => r.created);
-  const conn = mysql.createConnection({ host: cluster.nodes[0].host, port: cluster.nodes[0].port, user: 'root', password: '', database: 'test' });
+  const conn = mysql.createConnection({ host: cluster.nodes[0].host, port: cluster.nodes[0].port, user: 'root', password: '', database: h.db.database });
   const count = await new Promise((resolve, reject) =>
     conn.query(`SELECT COUNT(*) AS n FROM ${prefix}_sessions WHERE session_handle IN (?)`, [created], (e, rows) => (e ? reject(e) : resolve(rows[0].n))),
   );
