@@ -15,6 +15,8 @@ export {
   mergeSessionData,
   metrics,
   getAllSessionsForUser,
+  getSessionInfo,
+  updateSessionInfo,
   Error,
 } from './index';
 
@@ -29,6 +31,12 @@ export declare class Session {
   getUserId(): string;
   getJWTPayload(): any;
   getHandle(): string;
+  /** The user id, as `getUserId()` (the original's field). */
+  readonly userId: string;
+  /** The session handle, as `getHandle()` (the original's field). */
+  readonly sessionHandle: string;
+  /** The JWT payload, as `getJWTPayload()` (the original's field). */
+  readonly jwtUserPayload: any;
   /** Removes the session from MySQL and clears the auth cookies. */
   revokeSession(): Promise<void>;
   /** Clears the cookies when it rejects with UNAUTHORISED. */
@@ -39,6 +47,10 @@ export declare class Session {
   mergeSessionData(patch: Record<string, unknown>): Promise<void>;
   /** Removes the user's other sessions ("log out everywhere else"); resolves to how many. */
   revokeOtherSessions(): Promise<number>;
+  /** @deprecated The original 5.x name of `getSessionData`; use `getSessionData`. */
+  getSessionInfo(): Promise<any>;
+  /** @deprecated The original 5.x name of `updateSessionData`; use `updateSessionData`. */
+  updateSessionInfo(newSessionData: any): Promise<void>;
 }
 
 /** Creates a session and writes its cookies and headers onto `res`. */

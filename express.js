@@ -80,6 +80,21 @@ class Session {
     return this.#handle;
   }
 
+  /** @returns {string} the user id, as `getUserId()` (read-only; the original's field) */
+  get userId() {
+    return this.#userId;
+  }
+
+  /** @returns {string} the session handle, as `getHandle()` (read-only; the original's field) */
+  get sessionHandle() {
+    return this.#handle;
+  }
+
+  /** @returns {any} the JWT payload, as `getJWTPayload()` (read-only; the original's field) */
+  get jwtUserPayload() {
+    return this.#jwtPayload;
+  }
+
   /**
    * Logs out: removes the session from MySQL and clears the auth cookies.
    * @returns {Promise<void>}
@@ -122,6 +137,23 @@ class Session {
    */
   revokeOtherSessions() {
     return core.revokeOtherSessions(this.#userId, this.#handle);
+  }
+
+  /**
+   * @deprecated the original 5.x name of `getSessionData`.
+   * @returns {Promise<any>}
+   */
+  getSessionInfo() {
+    return this.getSessionData();
+  }
+
+  /**
+   * @deprecated the original 5.x name of `updateSessionData`.
+   * @param {any} newSessionData
+   * @returns {Promise<void>}
+   */
+  updateSessionInfo(newSessionData) {
+    return this.updateSessionData(newSessionData);
   }
 }
 
@@ -244,6 +276,10 @@ exports.updateSessionData = core.updateSessionData;
 exports.mergeSessionData = core.mergeSessionData;
 exports.getAllSessionsForUser = core.getAllSessionsForUser;
 exports.metrics = core.metrics;
+/** @deprecated the original 5.x name of `getSessionData` (the same function). */
+exports.getSessionInfo = core.getSessionData;
+/** @deprecated the original 5.x name of `updateSessionData` (the same function). */
+exports.updateSessionInfo = core.updateSessionData;
 exports.setRelevantHeadersForOptionsAPI = setRelevantHeadersForOptionsAPI;
 exports.Session = Session;
 /** The error codes and `isErrorFromAuth`. */

@@ -6,8 +6,8 @@
 /** One server of `mysql.hosts`. */
 export interface MysqlHost {
   host: string;
-  /** default 3306 */
-  port?: number;
+  /** default 3306; also a string of decimal digits (`process.env.MYSQL_PORT`) */
+  port?: number | string;
 }
 
 /** One server (`host`/`port`), or several in failover order (`hosts`), never both. */
@@ -15,8 +15,8 @@ export type MysqlServers =
   | {
       /** default "localhost" */
       host?: string;
-      /** default 3306 */
-      port?: number;
+      /** default 3306; also a string of decimal digits (`process.env.MYSQL_PORT`) */
+      port?: number | string;
       hosts?: never;
     }
   | {
@@ -35,8 +35,8 @@ export interface TypeInputConfig {
     password: string;
     /** must already exist */
     database: string;
-    /** default 50, 1..1000 */
-    connectionLimit?: number;
+    /** default 50, 1..1000 (or a string of decimal digits) */
+    connectionLimit?: number | string;
     /** names matching [A-Za-z0-9_]{1,64} */
     tables?: { signingKey?: string; refreshTokens?: string };
     /** TLS to MySQL: true, or a CA (PEM) and whether to verify the server certificate */
@@ -47,13 +47,13 @@ export interface TypeInputConfig {
       signingKey?: {
         /** default true: the key changes every updateInterval hours */
         dynamic?: boolean;
-        /** hours, default 24, 1..720 */
-        updateInterval?: number;
+        /** hours, default 24, 1..720 (or a string of decimal digits) */
+        updateInterval?: number | string;
         /** the app supplies the key, asked on every sign and verify; `dynamic` is then ignored */
         get?: () => Promise<string>;
       };
-      /** seconds, default 3600, 10..86400000 */
-      validity?: number;
+      /** seconds, default 3600, 10..86400000 (or a string of decimal digits) */
+      validity?: number | string;
       /** default false; true: getSession checks MySQL so revocation is immediate */
       blacklisting?: boolean;
       /**
@@ -65,15 +65,15 @@ export interface TypeInputConfig {
       accessTokenPath?: string;
     };
     refreshToken: {
-      /** hours, default 2400, 1..8760 */
-      validity?: number;
+      /** hours, default 2400, 1..8760 (or a string of decimal digits) */
+      validity?: number | string;
       /** hours, 1..87600: no refresh past the session's creation + this (default: none) */
-      absoluteValidity?: number;
+      absoluteValidity?: number | string;
       /**
        * 0..300, default 0 (off): a refresh token rotated out less than this many seconds ago
        * (two tabs refreshing at once) answers a working session instead of theft.
        */
-      reuseGraceSeconds?: number;
+      reuseGraceSeconds?: number | string;
       /** cron with a seconds field, default "0 0 0 1-31/7 * *" (UTC) */
       removalCronjobInterval?: string;
       /** the refresh API path and sRefreshToken cookie path */
@@ -216,3 +216,8 @@ export interface UserSessionInfo {
 
 /** The user's live sessions, newest first. */
 export declare function getAllSessionsForUser(userId: string): Promise<UserSessionInfo[]>;
+/** @deprecated The original 5.x name of {@link getSessionData} (the same function); use `getSessionData`. */
+export declare const getSessionInfo: typeof getSessionData;
+
+/** @deprecated The original 5.x name of {@link updateSessionData} (the same function); use `updateSessionData`. */
+export declare const updateSessionInfo: typeof updateSessionData;

@@ -20,5 +20,9 @@ exports.updateSessionData = core.updateSessionData;
 exports.mergeSessionData = core.mergeSessionData;
 exports.getAllSessionsForUser = core.getAllSessionsForUser;
 exports.metrics = core.metrics;
+/** @deprecated the original 5.x name of `getSessionData` (the same function). */
+exports.getSessionInfo = core.getSessionData;
+/** @deprecated the original 5.x name of `updateSessionData` (the same function). */
+exports.updateSessionInfo = core.updateSessionData;
 /** The error codes and `isErrorFromAuth`. */
 exports.Error = AuthError;

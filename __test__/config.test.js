@@ -126,7 +126,13 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['mysql.port', -1, 'mysql.port'],
     ['mysql.port', 65536, 'mysql.port'],
     ['mysql.port', 3306.5, 'mysql.port'],
-    ['mysql.port', '3306', 'mysql.port'],
+    ['mysql.port', '3306abc', 'mysql.port'],
+    ['mysql.port', ' 3306', 'mysql.port'],
+    ['mysql.port', '1e3', 'mysql.port'],
+    ['mysql.port', '0x10', 'mysql.port'],
+    ['mysql.port', '', 'mysql.port'],
+    ['mysql.port', '0', 'mysql.port'],
+    ['mysql.port', '65536', 'mysql.port'],
     ['mysql.port', NaN, 'mysql.port'],
     ['mysql.user', DELETE, 'mysql.user'],
     ['mysql.user', 1, 'mysql.user'],
@@ -137,7 +143,8 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['mysql.database', '', 'mysql.database'],
     ['mysql.connectionLimit', 0, 'mysql.connectionLimit'],
     ['mysql.connectionLimit', -5, 'mysql.connectionLimit'],
-    ['mysql.connectionLimit', '10', 'mysql.connectionLimit'],
+    ['mysql.connectionLimit', '10x', 'mysql.connectionLimit'],
+    ['mysql.connectionLimit', '-5', 'mysql.connectionLimit'],
     ['mysql.connectionLimit', 2.5, 'mysql.connectionLimit'],
     ['mysql.tables', 'cfg_keys', 'mysql.tables'],
     ['mysql.tables.signingKey', 'a-b', 'mysql.tables.signingKey'],
@@ -162,7 +169,7 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['tokens.accessToken.signingKey.updateInterval', 0, 'tokens.accessToken.signingKey.updateInterval'],
     ['tokens.accessToken.signingKey.updateInterval', 0.5, 'tokens.accessToken.signingKey.updateInterval'],
     ['tokens.accessToken.signingKey.updateInterval', 721, 'tokens.accessToken.signingKey.updateInterval'],
-    ['tokens.accessToken.signingKey.updateInterval', '24', 'tokens.accessToken.signingKey.updateInterval'],
+    ['tokens.accessToken.signingKey.updateInterval', '24.5', 'tokens.accessToken.signingKey.updateInterval'],
     ['tokens.accessToken.signingKey.get', 'secret', 'tokens.accessToken.signingKey.get'],
     ['tokens.accessToken.signingKey.get', 5, 'tokens.accessToken.signingKey.get'],
     ['tokens.accessToken.signingKey.get', {}, 'tokens.accessToken.signingKey.get'],
@@ -171,7 +178,8 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['tokens.accessToken.validity', 9.99, 'tokens.accessToken.validity'],
     ['tokens.accessToken.validity', 86400001, 'tokens.accessToken.validity'],
     ['tokens.accessToken.validity', -3600, 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', '3600', 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', '3600 ', 'tokens.accessToken.validity'],
+    ['tokens.accessToken.validity', '9', 'tokens.accessToken.validity'],
     ['tokens.accessToken.validity', Infinity, 'tokens.accessToken.validity'],
     ['tokens.accessToken.blacklisting', 'true', 'tokens.accessToken.blacklisting'],
     ['tokens.accessToken.blacklisting', 1, 'tokens.accessToken.blacklisting'],
@@ -183,7 +191,7 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['tokens.refreshToken', '/refresh', 'tokens.refreshToken'],
     ['tokens.refreshToken.validity', 0, 'tokens.refreshToken.validity'],
     ['tokens.refreshToken.validity', 8761, 'tokens.refreshToken.validity'],
-    ['tokens.refreshToken.validity', '100', 'tokens.refreshToken.validity'],
+    ['tokens.refreshToken.validity', '+100', 'tokens.refreshToken.validity'],
     ['tokens.refreshToken.removalCronjobInterval', '0 0 * * *', 'tokens.refreshToken.removalCronjobInterval'],
     ['tokens.refreshToken.removalCronjobInterval', '0 0 0 32 * *', 'tokens.refreshToken.removalCronjobInterval'],
     ['tokens.refreshToken.removalCronjobInterval', '61 * * * * *', 'tokens.refreshToken.removalCronjobInterval'],
@@ -354,23 +362,123 @@ describe('boundary values are accepted', () => {
 
 // ---------------------------------------------------------------------------------------
 
+describe('integer options from the environment: a string of decimal digits is its value', () => {
+  test('mysql.port as a string connects to that port', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(configWith('mysql.port', String(h.db.port)));
+    const r = await core.createNewSession('string-port');
+    assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'string-port');
+  });
+
+  test('mysql.port as a string of a closed port fails to connect (the port is used, not 3306)', async () => {
+    await h.dropTables(PREFIX);
+    await h.rejectsWith(ST.init(configWith('mysql.port', '1')), GENERAL_ERROR, /refused|unreachable|connect(ion)? (error|failed)/i);
+    await assertNoTables([`${PREFIX}_keys`, `${PREFIX}_sessions`]);
+  });
+
+  test('mysql.hosts[].port as a string', async (t) => {
+    t.after(() => ST.close());
+    const config = configWith('mysql.hosts', [{ host: h.db.host, port: String(h.db.port) }]);
+    delete config.mysql.host;
+    delete config.mysql.port;
+    await ST.init(config);
+    await core.createNewSession('string-hosts-port');
+  });
+
+  test('validities as strings are used', async (t) => {
+    t.after(() => ST.close());
+    const config = h.configFor(PREFIX, {
+      mysql: { connectionLimit: '3' },
+      tokens: { accessToken: { validity: '60', signingKey: { updateInterval: '48' } }, refreshToken: { validity: '2' } },
+    });
+    await ST.init(config);
+    const before = Date.now();
+    const r = await core.createNewSession('string-validity');
+    const after = Date.now();
+    assert.ok(r.accessToken.expires >= before + 60_000 && r.accessToken.expires <= after + 60_000, 'access token: 60 s');
+    const twoHours = 2 * 3_600_000;
+    assert.ok(r.refreshToken.expires >= before + twoHours && r.refreshToken.expires <= after + twoHours, 'refresh token: 2 h');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
 describe('the init lifecycle', () => {
   before(() => h.dropTables(PREFIX));
 
-  test('init twice → GENERAL_ERROR; the first init stays usable', async (t) => {
+  test('init twice with the same config resolves (the original ignored it); the first stays in use', async (t) => {
     t.after(() => ST.close());
-    await ST.init(h.configFor(PREFIX));
-    await h.rejectsWith(ST.init(h.configFor(PREFIX)), GENERAL_ERROR, /init/);
+    const logged = [];
+    const info = (m) => logged.push(m);
+    const config = h.configFor(PREFIX, { logging: { info } });
+    await ST.init(config);
     const r = await core.createNewSession('still-works');
+    await ST.init(config); // the same object
+    await ST.init(h.configFor(PREFIX, { logging: { info } })); // deep-equal, the same function
+    // key order does not matter, nor keys set to undefined (JSON drops them too)
+    const reordered = { cookie: config.cookie, tokens: config.tokens, logging: { info }, mysql: { ...config.mysql, ssl: undefined } };
+    await ST.init(reordered);
     assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'still-works');
   });
 
-  test('two concurrent inits: exactly one succeeds, the other is a GENERAL_ERROR', async (t) => {
+  test('init again with another config → GENERAL_ERROR naming where it differs; the first stays in use', async (t) => {
     t.after(() => ST.close());
-    const results = await Promise.allSettled([ST.init(h.configFor(PREFIX)), ST.init(h.configFor(PREFIX))]);
-    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
-    const rejected = results.find((r) => r.status === 'rejected');
-    await h.rejectsWith(Promise.reject(rejected.reason), GENERAL_ERROR, /init/);
+    const info = () => {};
+    const config = h.configFor(PREFIX, { logging: { info } });
+    await ST.init(config);
+    await h.rejectsWith(ST.init(configWith('cookie.domain', 'other.example')), GENERAL_ERROR, /another config.*cookie\.domain.*close\(\)/);
+    await h.rejectsWith(ST.init(h.configFor(PREFIX, { tokens: { enableAntiCsrf: true } })), GENERAL_ERROR, /differs at tokens\.enableAntiCsrf/);
+    // functions are compared by identity
+    await h.rejectsWith(ST.init(h.configFor(PREFIX, { logging: { info: () => {} } })), GENERAL_ERROR, /differs at logging\.info/);
+    // the password's value never appears, only its name
+    const pw = h.configFor(PREFIX, { logging: { info }, mysql: { password: 'a-secret-1234' } });
+    await assert.rejects(ST.init(pw), (e) => {
+      assert.match(e.message, /differs at mysql\.password/);
+      assert.ok(!e.message.includes('a-secret-1234'));
+      return true;
+    });
+    await h.rejectsWith(ST.init({}), GENERAL_ERROR, /another config/);
+    await h.rejectsWith(ST.init(undefined), GENERAL_ERROR, /config object/);
+    // a mutation of the first config object after init is a different config, too
+    config.cookie.domain = 'mutated.example';
+    await h.rejectsWith(ST.init(config), GENERAL_ERROR, /differs at cookie\.domain/);
+    const r = await core.createNewSession('still-works');
+    assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'still-works');
+    assert.equal(require('../lib/core.js').getSettings().cookieDomain, 'localhost');
+  });
+
+  test('two concurrent inits with the same config both resolve, on one engine', async (t) => {
+    t.after(() => ST.close());
+    const results = await Promise.allSettled([ST.init(h.configFor(PREFIX)), ST.init(h.configFor(PREFIX)), ST.init(h.configFor(PREFIX))]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled']);
+    const r = await core.createNewSession('concurrent');
+    assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'concurrent');
+  });
+
+  test('two concurrent inits with different configs: the first resolves, the other is a GENERAL_ERROR', async (t) => {
+    t.after(() => ST.close());
+    const results = await Promise.allSettled([ST.init(h.configFor(PREFIX)), ST.init(configWith('cookie.domain', 'other.example'))]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected']);
+    await h.rejectsWith(Promise.reject(results[1].reason), GENERAL_ERROR, /another config.*cookie\.domain/);
+    assert.equal(require('../lib/core.js').getSettings().cookieDomain, 'localhost');
+  });
+
+  test('concurrent inits with the same invalid config reject alike; a valid init works afterwards', async (t) => {
+    t.after(() => ST.close());
+    const bad = configWith('mysql.port', 1);
+    const results = await Promise.allSettled([ST.init(bad), ST.init(bad)]);
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.equal(results[0].reason, results[1].reason, 'the second joined the first');
+    await ST.init(h.configFor(PREFIX));
+    await core.createNewSession('after-failed-pair');
+  });
+
+  test('after close(), init with another config works', async (t) => {
+    t.after(() => ST.close());
+    await ST.init(h.configFor(PREFIX));
+    await ST.close();
+    await ST.init(configWith('cookie.domain', 'other.example'));
+    assert.equal(require('../lib/core.js').getSettings().cookieDomain, 'other.example');
   });
 
   test('after an invalid init, a valid init works', async (t) => {

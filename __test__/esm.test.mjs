@@ -49,6 +49,7 @@ const EXPRESS_EXPORTS = [
   'getAllSessionsForUser',
   'getSession',
   'getSessionData',
+  'getSessionInfo',
   'init',
   'mergeSessionData',
   'metrics',
@@ -57,6 +58,7 @@ const EXPRESS_EXPORTS = [
   'revokeSessionUsingSessionHandle',
   'setRelevantHeadersForOptionsAPI',
   'updateSessionData',
+  'updateSessionInfo',
 ];
 const CORE_EXPORTS = EXPRESS_EXPORTS.filter((n) => n !== 'Session' && n !== 'setRelevantHeadersForOptionsAPI');
 

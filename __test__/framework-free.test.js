@@ -101,6 +101,21 @@ describe('framework-free API (package root)', () => {
           assert.equal((await h.query(`SELECT COUNT(*) AS n FROM ${SESSIONS}`))[0].n, before, 'nothing written');
         });
       }
+
+      for (const userId of ['{"i":1}', ' {"i":"a"}']) {
+        it(`userId ${JSON.stringify(userId)} (the original's form of a number id) → GENERAL_ERROR, as in the original`, async () => {
+          await h.rejectsWith(ST.createNewSession(userId), GENERAL_ERROR, /"i"/);
+          await h.rejectsWith(ST.revokeAllSessionsForUser(userId), GENERAL_ERROR, /"i"/);
+          await h.rejectsWith(ST.getAllSessionHandlesForUser(userId), GENERAL_ERROR, /"i"/);
+        });
+      }
+
+      it('user ids that merely look like JSON are accepted', async () => {
+        for (const userId of ['{"i":1,"j":2}', '{"j":1}', 'null', '[1]', '{']) {
+          const r = await ST.createNewSession(userId);
+          assert.equal((await ST.getSession(r.accessToken.value, null)).session.userId, userId);
+        }
+      });
     });
 
     describe('getSession(accessToken, antiCsrfToken | null)', () => {
@@ -132,13 +147,26 @@ describe('framework-free API (package root)', () => {
 
       for (const [name, args] of [
         ['a non-string access token', [123, null]],
-        ['an undefined access token', [undefined, null]],
-        ['a non-string anti-CSRF token', ['x', 42]],
+        ['an object as access token', [{}, undefined]],
       ]) {
         it(`${name} → GENERAL_ERROR`, async () => {
           await h.rejectsWith(ST.getSession(...args), GENERAL_ERROR);
         });
       }
+
+      it('a non-string anti-CSRF token → GENERAL_ERROR once the access token verified', async () => {
+        const r = await ST.createNewSession('get-user');
+        await h.rejectsWith(ST.getSession(r.accessToken.value, 42), GENERAL_ERROR, /antiCsrfToken/);
+        await h.rejectsWith(ST.getSession('x', 42), TRY_REFRESH_TOKEN);
+      });
+
+      it('a missing access token (undefined, null) → TRY_REFRESH_TOKEN, as in the original', async () => {
+        await h.rejectsWith(ST.getSession(undefined, null), TRY_REFRESH_TOKEN);
+        await h.rejectsWith(ST.getSession(null, null), TRY_REFRESH_TOKEN);
+        await h.rejectsWith(ST.getSession(undefined, undefined), TRY_REFRESH_TOKEN);
+        // verified before the anti-CSRF argument is looked at
+        await h.rejectsWith(ST.getSession('garbage', undefined), TRY_REFRESH_TOKEN);
+      });
 
       it('a garbage access token → TRY_REFRESH_TOKEN', async () => {
         await h.rejectsWith(ST.getSession('garbage', null), TRY_REFRESH_TOKEN);
@@ -228,9 +256,10 @@ describe('framework-free API (package root)', () => {
         assert.equal(g.session.userId, 'refresh-user');
       });
 
-      it('garbage → UNAUTHORISED; a non-string → GENERAL_ERROR', async () => {
+      it('garbage or missing → UNAUTHORISED; another non-string → GENERAL_ERROR', async () => {
         await h.rejectsWith(ST.refreshSession('garbage'), UNAUTHORISED);
-        await h.rejectsWith(ST.refreshSession(undefined), GENERAL_ERROR);
+        await h.rejectsWith(ST.refreshSession(undefined), UNAUTHORISED);
+        await h.rejectsWith(ST.refreshSession(null), UNAUTHORISED);
         await h.rejectsWith(ST.refreshSession(42), GENERAL_ERROR);
       });
 
@@ -423,12 +452,16 @@ describe('framework-free API (package root)', () => {
     const CALLS = [
       ['createNewSession', () => ST.createNewSession('u')],
       ['getSession', () => ST.getSession('t', null)],
+      ['getSession without a token', () => ST.getSession(undefined, null)],
       ['refreshSession', () => ST.refreshSession('t')],
+      ['refreshSession without a token', () => ST.refreshSession(undefined)],
       ['revokeAllSessionsForUser', () => ST.revokeAllSessionsForUser('u')],
       ['revokeSessionUsingSessionHandle', () => ST.revokeSessionUsingSessionHandle('h')],
       ['getAllSessionHandlesForUser', () => ST.getAllSessionHandlesForUser('u')],
       ['getSessionData', () => ST.getSessionData('h')],
       ['updateSessionData', () => ST.updateSessionData('h', 1)],
+      ['getSessionInfo', () => ST.getSessionInfo('h')],
+      ['updateSessionInfo', () => ST.updateSessionInfo('h', 1)],
     ];
     for (const [name, call] of CALLS) {
       it(`${name} → GENERAL_ERROR saying to call init first`, async () => {

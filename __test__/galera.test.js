@@ -115,7 +115,8 @@ async function inParallel(n, width, fn) {
 }
 
 before(async () => {
-  cluster = await startCluster({ nodes: NODES });
+  // The database the app processes are configured with (MYSQL_DATABASE), created on the cluster.
+  cluster = await startCluster({ nodes: NODES, database: h.db.database });
 });
 
 after(async () => {
@@ -131,7 +132,7 @@ test('3 apps calling init at once on an empty database, one per node: all succee
     failures += inits.filter((r) => !r.ok).length;
     assert.deepEqual(inits.filter((r) => !r.ok), [], `round ${round}`);
     for (let n = 0; n < NODES; n++) {
-      const rows = await cluster.query(cluster.nodes[n], `SELECT key_name, key_value FROM test.${prefix}_keys ORDER BY key_name`);
+      const rows = await cluster.query(cluster.nodes[n], `SELECT key_name, key_value FROM \`${h.db.database}\`.${prefix}_keys ORDER BY key_name`);
       assert.equal(rows.length, 2, `node${n} holds one signing key and one refresh-token key`);
     }
     // Every app verifies every other app's tokens: one key in use.
@@ -250,12 +251,12 @@ test('blacklisting on: a session revoked on one node is rejected on every other 
 test('key rotation on every node at once ends with one new key that every node accepts', async () => {
   const { group, inits } = await appsOnEveryNode('gr');
   assert.ok(inits.every((r) => r.ok));
-  const [before] = await cluster.query(cluster.nodes[0], "SELECT key_value FROM test.gr_keys WHERE key_name = 'access_token_signing_key'");
+  const [before] = await cluster.query(cluster.nodes[0], `SELECT key_value FROM \`${h.db.database}\`.gr_keys WHERE key_name = 'access_token_signing_key'`);
   const old = await group[0].call('createNewSession', 'old', null, null);
   // Past the 24-h update interval on every app, then all sign at once: all try to rotate.
   await Promise.all(group.map((a) => a.must('offset', 25 * 3600 * 1000)));
   const made = await Promise.all(group.map((a, i) => a.call('createNewSession', `rot${i}`, null, null)));
-  const rows = await cluster.query(cluster.nodes[1], 'SELECT key_name, key_value FROM test.gr_keys ORDER BY key_name');
+  const rows = await cluster.query(cluster.nodes[1], `SELECT key_name, key_value FROM \`${h.db.database}\`.gr_keys ORDER BY key_name`);
   const current = rows.find((r) => r.key_name === 'access_token_signing_key').key_value;
   const previous = rows.find((r) => r.key_name === 'access_token_signing_key_previous')?.key_value;
   assert.notEqual(current, before.key_value, 'the key was rotated');
@@ -301,7 +302,7 @@ test('a node killed under load: apps on other nodes see no error, an app with my
 
   // Every session whose create resolved, in any app, is on the surviving nodes.
   const created = results.flatMap((r) => r.created);
-  const conn = mysql.createConnection({ host: cluster.nodes[0].host, port: cluster.nodes[0].port, user: 'root', password: '', database: 'test' });
+  const conn = mysql.createConnection({ host: cluster.nodes[0].host, port: cluster.nodes[0].port, user: 'root', password: '', database: h.db.database });
   const count = await new Promise((resolve, reject) =>
     conn.query(`SELECT COUNT(*) AS n FROM ${prefix}_sessions WHERE session_handle IN (?)`, [created], (e, rows) => (e ? reject(e) : resolve(rows[0].n))),
   );
@@ -313,7 +314,7 @@ test('a node killed under load: apps on other nodes see no error, an app with my
   await onDead.stop();
   await cluster.restart(2);
   const usesNode2 = async () => {
-    const rows = await cluster.query(cluster.nodes[2], "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = 'test'");
+    const rows = await cluster.query(cluster.nodes[2], `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${h.db.database}'`);
     return rows[0].n > 0;
   };
   const restarted = Date.now();

@@ -363,8 +363,9 @@ function accessTokenCases() {
     c('expired token, correct anti-csrf', C.accessToken.value, T, C.antiCsrfToken),
     // arguments of the wrong type
     c('access token a number', 12345, G),
-    c('access token null', null, G),
-    c('access token undefined', undefined, G),
+    // missing: as the original (the app passed a missing cookie through)
+    c('access token null', null, T),
+    c('access token undefined', undefined, T),
     c('access token an object with toString', { toString: () => V }, G),
     c('access token an array holding the real token', [V], G),
     c('access token a Buffer of the real token', Buffer.from(V), G),
@@ -494,8 +495,9 @@ function refreshTokenCases() {
     c('JSON array text', JSON.stringify([R])),
     c('SQL text', "' OR 1=1 -- "),
     c('refresh token a number', 1, G),
-    c('refresh token null', null, G),
-    c('refresh token undefined', undefined, G),
+    // missing: as the original
+    c('refresh token null', null, U),
+    c('refresh token undefined', undefined, U),
     c('refresh token an object with toString', { toString: () => R }, G),
     c('refresh token an array holding the real token', [R], G),
     c('refresh token a Buffer of the real token', Buffer.from(R), G),

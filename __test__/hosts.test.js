@@ -55,7 +55,7 @@ test('every entry is validated and host/port cannot be combined with hosts', asy
     ['127.0.0.1', /mysql\.hosts must be an array/],
     [[good, 'db2'], /mysql\.hosts\[1\] must be an object/],
     [[good, { port: 3306 }], /mysql\.hosts\[1\]\.host must be a string/],
-    [[good, { host: 'db2', port: '3306' }], /mysql\.hosts\[1\]\.port must be/],
+    [[good, { host: 'db2', port: '3306x' }], /mysql\.hosts\[1\]\.port must be/],
     [[good, { host: 'db2', port: 70000 }], /mysql\.hosts\[1\]\.port must be/],
     [[good, { host: 'db2', prot: 3307 }], /mysql\.hosts\[1\]\.prot is not an option/],
     [[good, { ...good }], /mysql\.hosts\[1\] repeats/],

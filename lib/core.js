@@ -5,7 +5,16 @@
  */
 
 const native = require('./native.js');
-const { generalError, fromNativeFailure, fromNativeThrow, isNativeFailure, setGeneralErrorListener } = require('./errors.js');
+const {
+  authError,
+  generalError,
+  fromNativeFailure,
+  fromNativeThrow,
+  isNativeFailure,
+  setGeneralErrorListener,
+  TRY_REFRESH_TOKEN,
+  UNAUTHORISED,
+} = require('./errors.js');
 const { decodeFastSession } = require('./fast-session.js');
 
 // Must equal config::FUNCTION_MARK in Rust: how a function is marked in the config JSON.
@@ -82,10 +91,48 @@ function fromJson(text) {
   return text === undefined || text === null ? undefined : JSON.parse(text);
 }
 
+function typeName(value) {
+  return value === null ? 'null' : typeof value;
+}
+
 function requireString(name, value) {
   if (typeof value !== 'string') {
-    throw generalError(`${name} must be a string, got ${value === null ? 'null' : typeof value}`);
+    throw generalError(`${name} must be a string, got ${typeName(value)}`);
   }
+}
+
+/**
+ * A user id: a string, but not the JSON of an object whose only key is `i` — the original
+ * library stored a number user id `n` as `{"i":n}`, so such a string would read back as the
+ * number (the original rejected it too).
+ */
+function requireUserId(userId) {
+  requireString('userId', userId);
+  if (userId.trimStart().startsWith('{')) {
+    let parsed;
+    try {
+      parsed = JSON.parse(userId);
+    } catch {
+      return;
+    }
+    const keys = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+    if (keys.length === 1 && keys[0] === 'i') {
+      throw generalError('userId cannot be the JSON of an object whose only key is "i" (the original\'s form of a number user id)');
+    }
+  }
+}
+
+/**
+ * A token argument the app passes through from a request: missing (`undefined`/`null`) is
+ * answered as the original did (`kind`, after the init check); another non-string is a bug
+ * in the app (GENERAL_ERROR).
+ */
+function requireToken(name, value, kind, missingMessage) {
+  if (value === undefined || value === null) {
+    getSettings();
+    throw authError(kind, missingMessage);
+  }
+  requireString(name, value);
 }
 
 /** The app-supplied signing key for this call, or undefined when keys are stored. */
@@ -128,8 +175,43 @@ function configValueForJson(_key, v) {
 }
 
 /**
+ * A copy of a config for comparing it with a later one: plain data copied deeply, functions
+ * kept by identity, keys whose value is undefined left out (JSON drops them too).
+ */
+function snapshot(value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(snapshot);
+  const out = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = snapshot(v);
+  return out;
+}
+
+/**
+ * Where config `b` differs from the snapshot `a` (a path such as `mysql.port`, or `config`
+ * for the whole), or null when they are the same: deep equality of the data (key order
+ * ignored), functions compared by identity.
+ */
+function configDifference(a, b, path = 'config') {
+  if (Object.is(a, b)) return null;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return path;
+  if (Array.isArray(a) !== Array.isArray(b)) return path;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    if (a[k] === undefined && b[k] === undefined) continue;
+    const d = configDifference(a[k], b[k], path === 'config' ? k : `${path}.${k}`);
+    if (d !== null) return d;
+  }
+  return null;
+}
+
+/** The init that succeeded or is in progress: `{config: snapshot, done: Promise<void>}`. */
+let current = null;
+
+/**
  * Initialises the package: validates the config, creates tables and keys, starts the
- * expired-session removal job. Call once per process, before anything else.
+ * expired-session removal job. Call once per process, before anything else. Called again
+ * with the same config (deep-equal, the same functions) it resolves when the first call
+ * does; with another config it rejects with GENERAL_ERROR (call `close()` first).
  * @param {object} config see SPEC §2 / README
  * @returns {Promise<void>}
  */
@@ -143,8 +225,25 @@ async function init(config) {
   } catch (e) {
     throw generalError(`config: could not be read (${e.message})`);
   }
+  if (current !== null) {
+    const where = configDifference(current.config, config);
+    if (where === null) return current.done;
+    throw generalError(
+      `init has already been called with another config (it differs at ${where}); call close() before calling init with a new config`,
+    );
+  }
+  const entry = { config: snapshot(config), done: undefined };
+  current = entry;
+  entry.done = start(config, json).catch((e) => {
+    if (current === entry) current = null;
+    throw e;
+  });
+  return entry.done;
+}
+
+async function start(config, json) {
   // Set before the native init so its key-creation messages reach the app's logger; put
-  // back if this init fails (e.g. a second init must not replace the running one's logger).
+  // back if this init fails.
   const previousLoggers = loggers;
   loggers = { info: at(config, 'logging', 'info'), error: at(config, 'logging', 'error') };
   let result;
@@ -166,6 +265,7 @@ async function init(config) {
  */
 async function close() {
   settings = null;
+  current = null;
   await call(() => native.close());
 }
 
@@ -194,7 +294,7 @@ function clientInfo(client) {
 }
 
 async function createSession(userId, jwtPayload, sessionData, forCookie, client) {
-  requireString('userId', userId);
+  requireUserId(userId);
   const payloadJson = toJson('jwtPayload', jwtPayload);
   const dataJson = toJson('sessionData', sessionData);
   const info = clientInfo(client);
@@ -231,14 +331,6 @@ function verifiedResult(v) {
   };
 }
 
-function requireVerifyArgs(accessToken, antiCsrfToken) {
-  requireString('accessToken', accessToken);
-  if (antiCsrfToken === undefined) {
-    throw generalError('antiCsrfToken is undefined: pass null to skip the anti-CSRF check');
-  }
-  if (antiCsrfToken !== null) requireString('antiCsrfToken', antiCsrfToken);
-}
-
 /** The native no-database verification: the result, or null when the database is needed. */
 function verifyWithoutDb(accessToken, antiCsrfToken, key) {
   let fast;
@@ -263,6 +355,26 @@ async function verifyWithAppKey(accessToken, antiCsrfToken) {
 }
 
 /**
+ * An anti-CSRF argument that is neither a string nor null is an app bug (GENERAL_ERROR), but
+ * as in the original the token is verified first: an invalid one is TRY_REFRESH_TOKEN, the
+ * answer the app must act on. Nothing is written: a child token is not promoted. A token
+ * this process cannot verify without the database (a child token, blacklisting, a key not
+ * loaded yet) is taken as verified.
+ */
+function rejectAntiCsrfArgument(accessToken, antiCsrfToken) {
+  const reject = (key) => {
+    verifyWithoutDb(accessToken, null, key);
+    throw generalError(
+      antiCsrfToken === undefined
+        ? 'antiCsrfToken is undefined: pass null to skip the anti-CSRF check'
+        : `antiCsrfToken must be a string or null, got ${typeName(antiCsrfToken)}`,
+    );
+  };
+  if (appKeyGetter === null) return reject(undefined);
+  return appKey().then(reject);
+}
+
+/**
  * getSession's work: the result itself when neither the database nor the app's key function
  * is needed (the Express adapter then skips a promise on every request), else a promise of
  * it. Argument and verification errors are thrown at once.
@@ -270,7 +382,8 @@ async function verifyWithAppKey(accessToken, antiCsrfToken) {
  * @param {string | null} antiCsrfToken
  */
 function verifySession(accessToken, antiCsrfToken) {
-  requireVerifyArgs(accessToken, antiCsrfToken);
+  requireToken('accessToken', accessToken, TRY_REFRESH_TOKEN, 'no access token: call the refresh API');
+  if (antiCsrfToken !== null && typeof antiCsrfToken !== 'string') return rejectAntiCsrfArgument(accessToken, antiCsrfToken);
   if (appKeyGetter !== null) return verifyWithAppKey(accessToken, antiCsrfToken);
   return verifyWithoutDb(accessToken, antiCsrfToken, undefined) ?? verifyWithDb(accessToken, antiCsrfToken, undefined);
 }
@@ -289,7 +402,7 @@ async function getSession(accessToken, antiCsrfToken) {
  * @param {string} refreshToken
  */
 async function refreshSession(refreshToken, client) {
-  requireString('refreshToken', refreshToken);
+  requireToken('refreshToken', refreshToken, UNAUTHORISED, 'no refresh token: the session does not exist');
   const info = clientInfo(client);
   const key = await appKey();
   const t = await call(() => native.refreshSession(refreshToken, key, info));
@@ -309,7 +422,7 @@ async function refreshSession(refreshToken, client) {
  * @returns {Promise<void>}
  */
 async function revokeAllSessionsForUser(userId) {
-  requireString('userId', userId);
+  requireUserId(userId);
   await call(() => native.revokeAllSessionsForUser(userId));
 }
 
@@ -328,7 +441,7 @@ async function revokeSessionUsingSessionHandle(sessionHandle) {
  * @returns {Promise<string[]>} the handles of the user's sessions
  */
 async function getAllSessionHandlesForUser(userId) {
-  requireString('userId', userId);
+  requireUserId(userId);
   return call(() => native.getAllSessionHandlesForUser(userId));
 }
 

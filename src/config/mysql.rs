@@ -70,7 +70,7 @@ fn table_name(field: &str, value: Option<String>, default: &str) -> Result<Strin
 fn port(s: &Section) -> Result<u16> {
     let field = s.name("port");
     if s.get("port")
-        .and_then(Value::as_f64)
+        .and_then(super::section::numeric)
         .is_some_and(|p| p.fract() != 0.0)
     {
         return Err(invalid(&field, "an integer from 1 to 65535"));

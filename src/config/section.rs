@@ -105,7 +105,8 @@ impl<'a> Section<'a> {
         }
     }
 
-    /// A finite number within `min..=max` (inclusive), or the default.
+    /// A finite number within `min..=max` (inclusive), or the default. A string of decimal
+    /// digits counts as its value (a number from the environment, `process.env.MYSQL_PORT`).
     pub(super) fn number(
         &self,
         key: &str,
@@ -114,7 +115,7 @@ impl<'a> Section<'a> {
         max: f64,
         unit: &str,
     ) -> Result<f64> {
-        match self.get(key).map(Value::as_f64) {
+        match self.get(key).map(numeric) {
             None => Ok(default),
             Some(Some(x)) if x >= min && x <= max => Ok(x),
             Some(_) => Err(invalid(
@@ -149,6 +150,21 @@ impl<'a> Section<'a> {
             Some(Value::String(s)) if s == FUNCTION_MARK => Ok(true),
             Some(_) => Err(invalid(&self.name(key), "a function")),
         }
+    }
+}
+
+/// A number option's value: a JSON number, or a plain decimal integer string ("3306"; not
+/// "3306abc", " 12", "1e3", "0x10", "-1" or ""), as read from the environment.
+pub(super) fn numeric(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        // 15 digits fit an f64 exactly; every option's range is far smaller.
+        Value::String(s)
+            if (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.parse::<u64>().ok().map(|x| x as f64)
+        }
+        _ => None,
     }
 }
 
@@ -219,7 +235,40 @@ fn distance(a: &[char], b: &[char]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::closest;
+    use super::{closest, numeric};
+    use serde_json::json;
+
+    #[test]
+    fn numbers_may_be_decimal_digit_strings() {
+        assert_eq!(numeric(&json!(3306)), Some(3306.0));
+        assert_eq!(numeric(&json!(1.5)), Some(1.5));
+        assert_eq!(numeric(&json!("3306")), Some(3306.0));
+        assert_eq!(numeric(&json!("0")), Some(0.0));
+        assert_eq!(numeric(&json!("007")), Some(7.0));
+        assert_eq!(
+            numeric(&json!("999999999999999")),
+            Some(999_999_999_999_999.0)
+        );
+        for s in [
+            "",
+            "3306abc",
+            " 12",
+            "12 ",
+            "1e3",
+            "0x10",
+            "-1",
+            "+1",
+            "1.5",
+            "1_000",
+            "٣",
+            "9999999999999999",
+        ] {
+            assert_eq!(numeric(&json!(s)), None, "{s:?}");
+        }
+        assert_eq!(numeric(&json!(true)), None);
+        assert_eq!(numeric(&json!(null)), None);
+        assert_eq!(numeric(&json!([1])), None);
+    }
 
     #[test]
     fn suggestions_need_a_close_option() {

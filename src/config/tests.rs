@@ -88,7 +88,23 @@ fn each_invalid_field_is_named() {
     let cases: Vec<(&[&str], Value, &str)> = vec![
         (&["mysql", "port"], json!(0), "mysql.port"),
         (&["mysql", "port"], json!(1.5), "mysql.port"),
-        (&["mysql", "port"], json!("3306"), "mysql.port"),
+        (&["mysql", "port"], json!("3306abc"), "mysql.port"),
+        (&["mysql", "port"], json!(" 12"), "mysql.port"),
+        (&["mysql", "port"], json!("1e3"), "mysql.port"),
+        (&["mysql", "port"], json!("0x10"), "mysql.port"),
+        (&["mysql", "port"], json!(""), "mysql.port"),
+        (&["mysql", "port"], json!("0"), "mysql.port"),
+        (&["mysql", "port"], json!("65536"), "mysql.port"),
+        (
+            &["mysql", "connectionLimit"],
+            json!("5x"),
+            "mysql.connectionLimit",
+        ),
+        (
+            &["tokens", "accessToken", "validity"],
+            json!("-10"),
+            "tokens.accessToken.validity",
+        ),
         (&["mysql", "user"], json!(1), "mysql.user"),
         (
             &["mysql", "connectionLimit"],
@@ -390,4 +406,22 @@ fn unknown_keys_far_from_every_option_list_the_options() {
     let m = err(with(&["cookie", &"x\n".repeat(100)], json!(1)));
     let cut = m.starts_with("config: cookie.\"x\\nx\\n") && m.contains("\"… is not");
     assert!(cut, "{m}");
+}
+
+#[test]
+fn integer_options_accept_decimal_digit_strings() {
+    let mut c = minimal();
+    c["mysql"]["port"] = json!("3307");
+    c["mysql"]["connectionLimit"] = json!("20");
+    c["tokens"]["accessToken"] = json!({"validity": "60", "signingKey": {"updateInterval": "48"}});
+    c["tokens"]["refreshToken"]["validity"] = json!("100");
+    let p = parse(&c).unwrap();
+    assert_eq!(p.mysql.hosts[0].port, 3307);
+    assert_eq!(p.mysql.connection_limit, 20);
+    assert_eq!(p.access_token.validity_ms, 60_000);
+    assert_eq!(p.access_token.update_interval_ms, 48 * 3_600_000);
+    assert_eq!(p.refresh_token.validity_ms, 100 * 3_600_000);
+
+    let h = with(&["mysql", "hosts"], json!([{"host": "a", "port": "3310"}]));
+    assert_eq!(parse(&h).unwrap().mysql.hosts[0].port, 3310);
 }

@@ -3,6 +3,23 @@ import * as SuperTokens from 'supertokens-node-mysql-ref-jwt/express';
 import { init, close, type TypeInputConfig } from 'supertokens-node-mysql-ref-jwt';
 import { expectType, type Equal } from './type-utils';
 
+/** Integer options straight from the environment (strings of decimal digits). */
+export const fromEnv: TypeInputConfig = {
+  mysql: {
+    host: process.env.MYSQL_HOST,
+    port: process.env.MYSQL_PORT,
+    user: 'auth',
+    password: '',
+    database: 'auth',
+    connectionLimit: process.env.MYSQL_POOL,
+  },
+  tokens: {
+    accessToken: { validity: process.env.ACCESS_TOKEN_SECONDS },
+    refreshToken: { renewTokenPath: '/refresh', validity: '720' },
+  },
+  cookie: { domain: 'example.com' },
+};
+
 /** Several servers in failover order instead of host/port. */
 export const failover: TypeInputConfig = {
   mysql: {
@@ -75,13 +92,13 @@ export const variants: TypeInputConfig[] = [
 // The option types, exactly.
 type Cfg = TypeInputConfig;
 type Access = NonNullable<Cfg['tokens']['accessToken']>;
-expectType<Equal<Cfg['mysql']['port'], number | undefined>>();
+expectType<Equal<Cfg['mysql']['port'], number | string | undefined>>();
 expectType<Equal<Cfg['mysql']['user'], string>>();
 expectType<Equal<Cfg['mysql']['password'], string>>();
 expectType<Equal<Cfg['mysql']['database'], string>>();
 expectType<Equal<Cfg['mysql']['ssl'], boolean | { ca?: string; rejectUnauthorized?: boolean } | undefined>>();
 expectType<Equal<NonNullable<Access['signingKey']>['get'], (() => Promise<string>) | undefined>>();
-expectType<Equal<Access['validity'], number | undefined>>();
+expectType<Equal<Access['validity'], number | string | undefined>>();
 expectType<Equal<Cfg['tokens']['refreshToken']['renewTokenPath'], string>>();
 expectType<Equal<Cfg['tokens']['enableAntiCsrf'], boolean | undefined>>();
 expectType<Equal<Cfg['cookie']['domain'], string>>();

@@ -25,6 +25,8 @@ expectType<
     | 'mergeSessionData'
     | 'metrics'
     | 'getAllSessionsForUser'
+    | 'getSessionInfo'
+    | 'updateSessionInfo'
     | 'setRelevantHeadersForOptionsAPI'
     | 'Session'
     | 'Error'
@@ -48,6 +50,9 @@ expectType<Equal<typeof SuperTokens.updateSessionData, (sessionHandle: string, n
 expectType<Equal<typeof SuperTokens.mergeSessionData, (sessionHandle: string, patch: Record<string, unknown>) => Promise<void>>>();
 expectType<Equal<SuperTokens.Session['mergeSessionData'], (patch: Record<string, unknown>) => Promise<void>>>();
 expectType<Equal<ReturnType<typeof SuperTokens.setRelevantHeadersForOptionsAPI>, void>>();
+// The original's 5.x names are the 4.0.X functions.
+expectType<Equal<typeof SuperTokens.getSessionInfo, typeof SuperTokens.getSessionData>>();
+expectType<Equal<typeof SuperTokens.updateSessionInfo, typeof SuperTokens.updateSessionData>>();
 
 // Session methods.
 expectType<Equal<ReturnType<SuperTokens.Session['getUserId']>, string>>();
@@ -56,6 +61,12 @@ expectType<Equal<ReturnType<SuperTokens.Session['getHandle']>, string>>();
 expectType<Equal<ReturnType<SuperTokens.Session['revokeSession']>, Promise<void>>>();
 expectType<Equal<ReturnType<SuperTokens.Session['getSessionData']>, Promise<any>>>();
 expectType<Equal<SuperTokens.Session['updateSessionData'], (newSessionData: any) => Promise<void>>>();
+expectType<Equal<SuperTokens.Session['getSessionInfo'], SuperTokens.Session['getSessionData']>>();
+expectType<Equal<SuperTokens.Session['updateSessionInfo'], SuperTokens.Session['updateSessionData']>>();
+// The original's fields, read-only.
+expectType<Equal<SuperTokens.Session['userId'], string>>();
+expectType<Equal<SuperTokens.Session['sessionHandle'], string>>();
+expectType<Equal<SuperTokens.Session['jwtUserPayload'], any>>();
 
 // Error constants are their documented literal values; isErrorFromAuth is a type guard.
 expectType<Equal<typeof SuperTokens.Error.GENERAL_ERROR, 1000>>();

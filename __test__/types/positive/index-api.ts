@@ -30,6 +30,8 @@ expectType<
     | 'mergeSessionData'
     | 'metrics'
     | 'getAllSessionsForUser'
+    | 'getSessionInfo'
+    | 'updateSessionInfo'
     | 'Error'
   >
 >();
@@ -47,6 +49,11 @@ expectType<Equal<typeof Express.updateSessionData, typeof SuperTokens.updateSess
 expectType<Equal<typeof Express.mergeSessionData, typeof SuperTokens.mergeSessionData>>();
 expectType<Equal<typeof Express.metrics, typeof SuperTokens.metrics>>();
 expectType<Equal<typeof SuperTokens.metrics, () => Promise<string>>>();
+expectType<Equal<typeof Express.getSessionInfo, typeof SuperTokens.getSessionInfo>>();
+expectType<Equal<typeof Express.updateSessionInfo, typeof SuperTokens.updateSessionInfo>>();
+// The original's 5.x names are the 4.0.X functions.
+expectType<Equal<typeof SuperTokens.getSessionInfo, typeof SuperTokens.getSessionData>>();
+expectType<Equal<typeof SuperTokens.updateSessionInfo, typeof SuperTokens.updateSessionData>>();
 expectType<Equal<Express.TypeInputConfig, TypeInputConfig>>();
 expectType<Equal<Express.AuthErrorObject, AuthErrorObject>>();
 

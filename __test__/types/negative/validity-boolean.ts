@@ -1,10 +1,10 @@
-// tokens.accessToken.validity is a number of seconds, not a string.
+// tokens.accessToken.validity is a number of seconds (or a string of its digits), not a boolean.
 import { init } from 'supertokens-node-mysql-ref-jwt';
 
 export const started = init({
   mysql: { user: 'root', password: '', database: 'test' },
   tokens: {
-    accessToken: { validity: '10' }, // @error TS2322: Type 'string' is not assignable to type 'number'.
+    accessToken: { validity: true }, // @error TS2322: Type 'true' is not assignable to type 'string | number | undefined'.
     refreshToken: { renewTokenPath: '/refresh' },
   },
   cookie: { domain: 'example.com' },
