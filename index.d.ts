@@ -60,7 +60,7 @@ export interface TypeInputConfig {
        * 50..60000 (instead of blacklisting): getSession makes no database call, and a session
        * revoked by any process is rejected everywhere within this many milliseconds.
        */
-      revocationPollMs?: number;
+      revocationPollMs?: number | string;
       /** default "/" */
       accessTokenPath?: string;
     };
@@ -87,7 +87,7 @@ export interface TypeInputConfig {
      */
     acceptOriginalTokens?: boolean;
     /** 1..10000: a login beyond it removes the user's least recently refreshed sessions */
-    maxSessionsPerUser?: number;
+    maxSessionsPerUser?: number | string;
   };
   logging?: {
     info?: (msg: any) => void;

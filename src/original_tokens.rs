@@ -21,6 +21,7 @@ use serde_json::value::RawValue;
 use sha2::Sha512;
 
 use crate::access_token::{Claims, SigningKey};
+use crate::crypto::hash_to_bytes;
 use crate::error::{AuthError, Result};
 use crate::refresh_token::RefreshTokenInfo;
 
@@ -134,7 +135,8 @@ pub fn verify_access_token(token: &str, keys: &[&SigningKey], now_ms: u64) -> Re
     if payload.contains('.') {
         return Err(invalid());
     }
-    let signature = hex_digest(signature_hex).ok_or_else(invalid)?;
+    // Node's `digest("hex")`: 64 lowercase hex digits.
+    let signature = hash_to_bytes(signature_hex).ok_or_else(invalid)?;
     let signed_by_a_key = keys.iter().any(|key| {
         let mut mac = key.mac().clone();
         mac.update(signed.as_bytes());
@@ -158,24 +160,6 @@ pub fn verify_access_token(token: &str, keys: &[&SigningKey], now_ms: u64) -> Re
         user_payload: c.user_payload,
         serial: 0,
     })
-}
-
-/// The 32 bytes of a lowercase-hex SHA-256 digest (Node's `digest("hex")`), else None.
-fn hex_digest(text: &str) -> Option<[u8; 32]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = (nibble(bytes[2 * i])? << 4) | nibble(bytes[2 * i + 1])?;
-    }
-    Some(out)
 }
 
 /// The refresh key's text, from which the original derived a key per token.
@@ -276,8 +260,8 @@ mod tests {
 
     #[test]
     fn signatures_must_be_lowercase_hex_of_32_bytes() {
-        assert!(hex_digest(&"0f".repeat(32)).is_some());
-        assert!(hex_digest(&"0F".repeat(32)).is_none());
-        assert!(hex_digest(&"0f".repeat(31)).is_none());
+        assert!(hash_to_bytes(&"0f".repeat(32)).is_some());
+        assert!(hash_to_bytes(&"0F".repeat(32)).is_none());
+        assert!(hash_to_bytes(&"0f".repeat(31)).is_none());
     }
 }
