@@ -164,6 +164,24 @@ function shouldNotHaveHeader(response, name) {
   assert.equal(response.headers.get(name), null, `expected no ${name} header`);
 }
 
+/**
+ * Runs `__test__/fixtures/<file>` in another Node process (another app on the same database:
+ * no test runner preloads, no test build) and resolves to the JSON it prints.
+ */
+function runFixture(file, args) {
+  const { execFile } = require('node:child_process');
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  delete env.SUPERTOKENS_TEST_BUILD;
+  const script = require('node:path').join(__dirname, 'fixtures', file);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, ...args], { env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} failed: ${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
 /** Asserts a promise rejects with a package error of `errType` whose message matches. */
 async function rejectsWith(promise, errType, messagePattern) {
   const { Error: AuthError } = require('../index.js');
@@ -192,4 +210,5 @@ module.exports = {
   shouldClearAuthCookies,
   shouldNotHaveHeader,
   rejectsWith,
+  runFixture,
 };

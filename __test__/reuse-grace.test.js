@@ -11,8 +11,6 @@ process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { execFile } = require('node:child_process');
 const express = require('express');
 const ST = require('../index.js');
 const STx = require('../express.js');
@@ -24,16 +22,8 @@ const GRACE_S = 10;
 const WITH_GRACE = { tokens: { refreshToken: { renewTokenPath: '/refresh', reuseGraceSeconds: GRACE_S } } };
 const { GENERAL_ERROR, UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED: THEFT } = ST.Error;
 
-function elsewhere(ops, overrides) {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const file = path.join(__dirname, 'fixtures', 'ops-worker.js');
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [file, PREFIX, JSON.stringify(overrides), JSON.stringify(ops)], { env }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`ops-worker failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
+function elsewhere(ops, overrides = {}) {
+  return h.runFixture('ops-worker.js', [PREFIX, JSON.stringify(overrides), JSON.stringify(ops)]);
 }
 
 /** Two tabs refresh with the same token; tab A's child is used first (promoted). */

@@ -11,8 +11,6 @@ process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { execFile } = require('node:child_process');
 const express = require('express');
 const ST = require('../index.js');
 const STx = require('../express.js');
@@ -28,15 +26,7 @@ const { GENERAL_ERROR, UNAUTHORISED } = ST.Error;
 
 /** Runs framework-free calls in another process (fixtures/ops-worker.js). */
 function elsewhere(ops, overrides = {}) {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const file = path.join(__dirname, 'fixtures', 'ops-worker.js');
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [file, PREFIX, JSON.stringify(overrides), JSON.stringify(ops)], { env }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`ops-worker failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
+  return h.runFixture('ops-worker.js', [PREFIX, JSON.stringify(overrides), JSON.stringify(ops)]);
 }
 
 const verifies = (s) => ST.getSession(s.accessToken.value, s.antiCsrfToken).then(() => true, (e) => {

@@ -15,8 +15,6 @@ process.env.SUPERTOKENS_TEST_BUILD = '1';
 
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { execFile } = require('node:child_process');
 const express = require('express');
 const ST = require('../index.js');
 const STx = require('../express.js');
@@ -26,17 +24,7 @@ const h = require('./helpers.js');
 const { GENERAL_ERROR, UNAUTHORISED } = ST.Error;
 const HOUR_MS = 3600 * 1000;
 
-/** Runs a fixture in another process; resolves to its JSON output. */
-function runFixture(file, args) {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(__dirname, 'fixtures', file), ...args], { env }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
-}
+const runFixture = h.runFixture;
 
 const otherProcessLogins = (prefix, overrides, userId, n, ip, ua) =>
   runFixture('login-worker.js', [prefix, JSON.stringify(overrides), userId, String(n), ip, ua]);

@@ -14,7 +14,7 @@ process.env.SUPERTOKENS_TEST_BUILD = '1';
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { execFile, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const express = require('express');
 const ST = require('../index.js');
 const STx = require('../express.js');
@@ -36,12 +36,7 @@ function originalEnv() {
 
 /** Sessions the original created, by state (see fixtures/original-app.js). */
 function originalSessions(prefix, n) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [FIXTURE, 'sessions', prefix, String(n)], { env: originalEnv(), maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`the original's process failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
+  return h.runFixture('original-app.js', ['sessions', prefix, String(n)]);
 }
 
 const isOurs = (token) => !token.startsWith(ORIGINAL_HEADER) && !token.includes('.');
