@@ -5,11 +5,14 @@
  * UTF-16 code units; see src/hot_path.rs).
  *
  * A token is verified once and then used for many requests, so the session of each cached
- * verification is decoded once and kept here. Its serial (0 = not cached) is a number the
+ * verification is decoded once and kept here. Its serial is a number the
  * native token cache never reuses, and the serial modulo MAX_ENTRIES is the position of the
  * entry in that cache (src/token_cache.rs `next_serial`): the session is kept at the same
  * position here, so it lives exactly as long as the native entry (the native cache decides
- * what to evict, one entry at a time) and is found without a map. Every call still gets its
+ * what to evict, one entry at a time) and is found without a map. The serial is 0 (keep
+ * nothing) on the call that verified the token in full, and on a token no cache holds: only
+ * a token that comes back is kept (with more tokens than the cache holds, keeping each miss
+ * cost array writes and scavenges for entries never used again). Every call still gets its
  * own copy of the payload, equal to what JSON.parse gives: profiled, parsing even a small
  * payload costs three copies.
  */

@@ -19,9 +19,17 @@ use crate::error::{AuthError, Result};
 /// Far above any token we mint (cookies stop at 4096 bytes); refuse bigger input unread.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 
+/// Decoded claims up to this size (all we mint but those with big app payloads) are decoded
+/// into a stack buffer.
+const PAYLOAD_ON_STACK: usize = 1024;
+
 /// One HMAC key with its id, prepared once: the encoding key, the keyed HMAC state and the
 /// encoded header every token signed with it starts with.
 pub struct SigningKey {
+    /// Unique in the process, never reused: names this very key object in the verified-token
+    /// cache without holding an `Arc` there (a clone and a drop are two atomic operations
+    /// per cache miss, each waiting for the miss's writes to cold memory).
+    pub instance: u64,
     pub kid: String,
     pub created_at: u64,
     encoding: EncodingKey,
@@ -48,7 +56,9 @@ impl SigningKey {
     /// `legacy_kid`: an older id of the same key whose tokens still verify.
     pub fn new(kid: String, legacy_kid: Option<&str>, created_at: u64, secret: &str) -> Self {
         let encoding = EncodingKey::from_secret(secret.as_bytes());
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         SigningKey {
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             header_b64: header_b64(&kid, &encoding),
             legacy_header_b64: legacy_kid.map(|k| header_b64(k, &encoding)),
             kid,
@@ -146,16 +156,31 @@ pub fn verify(parts: &Parts, key: &SigningKey, now_ms: u64) -> Result<Claims> {
     if !key.wrote_header(parts.header) || parts.payload.contains('.') {
         return Err(invalid());
     }
-    let signature = URL_SAFE_NO_PAD
-        .decode(parts.signature)
+    // Decoded on the stack (a too-long segment does not fit: invalid), not into two `Vec`s:
+    // profiled on cache misses, malloc and free were ≈ 7 % of a call.
+    let mut signature = [0u8; 48];
+    let signature_len = URL_SAFE_NO_PAD
+        .decode_slice(parts.signature, &mut signature)
         .map_err(|_| invalid())?;
     let mut mac = key.mac.clone();
     mac.update(parts.signed.as_bytes());
-    mac.verify_slice(&signature).map_err(|_| invalid())?;
-    let json = URL_SAFE_NO_PAD
-        .decode(parts.payload)
+    // Constant time like `verify_slice`, without `subtle`'s per-byte optimisation barrier.
+    let expected: [u8; 32] = mac.finalize().into_bytes().into();
+    if !constant_time_eq::constant_time_eq(&expected, &signature[..signature_len]) {
+        return Err(invalid());
+    }
+    let mut on_stack = [0u8; PAYLOAD_ON_STACK];
+    let mut on_heap = Vec::new();
+    let json = if parts.payload.len() / 4 * 3 + 3 <= PAYLOAD_ON_STACK {
+        &mut on_stack[..]
+    } else {
+        on_heap.resize(parts.payload.len() / 4 * 3 + 3, 0);
+        &mut on_heap[..]
+    };
+    let json_len = URL_SAFE_NO_PAD
+        .decode_slice(parts.payload, json)
         .map_err(|_| invalid())?;
-    let claims = parse_claims(&json).ok_or_else(invalid)?;
+    let claims = parse_claims(&json[..json_len]).ok_or_else(invalid)?;
     if claims.expiry_time <= now_ms {
         return Err(AuthError::try_refresh("access token has expired"));
     }

@@ -208,6 +208,13 @@ fn forget_later(e: &Engine, handle: String) {
     }
 }
 
+/// Claims that passed every check, and whether they came from the verified-token cache
+/// (false: verified in full by this call).
+pub struct Checked {
+    pub claims: Arc<Claims>,
+    pub cache_hit: bool,
+}
+
 /// The checks every access token goes through; `None` from the key lookup means the key
 /// must be reloaded from the database first.
 fn verify_claims(
@@ -215,7 +222,7 @@ fn verify_claims(
     token: &str,
     anti_csrf: Option<&str>,
     source: &KeySource<'_>,
-) -> Result<Option<Arc<Claims>>> {
+) -> Result<Option<Checked>> {
     // Every token this library issues is ASCII; refusing anything else first makes every
     // path (fast, database, Express) answer alike for look-alike characters.
     if !token.is_ascii() {
@@ -223,16 +230,17 @@ fn verify_claims(
     }
     let parts = access_token::split(token)?;
     let now = now_ms();
-    let claims = match source {
-        KeySource::App(secret) => {
-            Arc::new(access_token::verify(&parts, &keys::app_key(secret)?, now)?)
-        }
+    let (claims, cache_hit) = match source {
+        KeySource::App(secret) => (
+            Arc::new(access_token::verify(&parts, &keys::app_key(secret)?, now)?),
+            false,
+        ),
         KeySource::Stored => match e.keys.lookup(&parts) {
             Lookup::Found(key) => match e.verified_tokens.get(&parts, &key, now) {
-                Some(claims) => claims,
+                Some(claims) => (claims, true),
                 None => {
                     let claims = access_token::verify(&parts, &key, now)?;
-                    e.verified_tokens.put(&parts, &key, claims)
+                    (e.verified_tokens.put(&parts, &key, claims), false)
                 }
             },
             Lookup::Reload => return Ok(None),
@@ -252,7 +260,7 @@ fn verify_claims(
             return Err(AuthError::try_refresh("anti-csrf check failed"));
         }
     }
-    Ok(Some(claims))
+    Ok(Some(Checked { claims, cache_hit }))
 }
 
 fn verified(claims: &Claims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
@@ -272,9 +280,9 @@ pub fn get_without_db(
     token: &str,
     anti_csrf: Option<&str>,
     source: KeySource<'_>,
-) -> Result<Option<Arc<Claims>>> {
+) -> Result<Option<Checked>> {
     match verify_claims(e, token, anti_csrf, &source)? {
-        Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => Ok(Some(c)),
+        Some(c) if c.claims.prt.is_none() && !e.config.access_token.blacklisting => Ok(Some(c)),
         _ => Ok(None),
     }
 }
@@ -300,7 +308,8 @@ pub async fn get(
             verify_claims(e, token, anti_csrf, &source)?
                 .ok_or_else(|| AuthError::try_refresh("access token is signed by an unknown key"))?
         }
-    };
+    }
+    .claims;
     let Some(parent_hash1) = claims.prt.clone() else {
         if e.config.access_token.blacklisting
             && !e

@@ -25,7 +25,8 @@ struct Entry {
     token: String,
     /// Of the signature segment (see `TokenCache::hash`), kept so the index never rehashes.
     hash: u64,
-    key: Arc<SigningKey>,
+    /// `SigningKey::instance` of the key that verified it.
+    key: u64,
     claims: Arc<Claims>,
     /// Set by a hit, cleared when the hand passes: the entry's second chance.
     referenced: bool,
@@ -115,7 +116,7 @@ impl TokenCache {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let i = inner.find(hash, token.token)?;
         let e = &mut inner.entries[i];
-        let valid = Arc::ptr_eq(&e.key, key) && e.claims.expiry_time > now_ms;
+        let valid = e.key == key.instance && e.claims.expiry_time > now_ms;
         e.referenced |= valid;
         valid.then(|| e.claims.clone())
     }
@@ -130,7 +131,7 @@ impl TokenCache {
             claims.serial = next_serial(at);
             let claims = Arc::new(claims);
             let e = &mut inner.entries[at];
-            e.key = key.clone();
+            e.key = key.instance;
             e.claims = claims.clone();
             return claims;
         }
@@ -145,7 +146,7 @@ impl TokenCache {
             inner.entries.push(Entry {
                 token: token.token.to_owned(),
                 hash,
-                key: key.clone(),
+                key: key.instance,
                 claims: claims.clone(),
                 referenced: false,
             });
@@ -162,7 +163,7 @@ impl TokenCache {
             e.token.clear();
             e.token.push_str(token.token);
             e.hash = hash;
-            e.key = key.clone();
+            e.key = key.instance;
             e.claims = claims.clone();
             e.referenced = false;
         }
