@@ -52,6 +52,22 @@ impl Inner {
             .map(|&i| i as usize)
     }
 
+    /// On a miss, while the caller verifies the token (HMAC, ≈ 0.3 µs of no memory traffic),
+    /// brings the entry `put` will most likely replace into the cache: with more tokens in
+    /// use than the cache holds it is cold, and profiled, `put` waited ≈ 0.1 µs for the
+    /// copy into its token buffer and the drop of its claims. Only a hint: no effect on what
+    /// is replaced.
+    fn prefetch_victim(&self) {
+        if self.entries.len() < CAPACITY {
+            return;
+        }
+        let e = &self.entries[self.hand];
+        prefetch(Arc::as_ptr(&e.claims).cast());
+        for line in (0..e.token.len()).step_by(64) {
+            prefetch(e.token.as_ptr().wrapping_add(line));
+        }
+    }
+
     /// The position to reuse when full: the first unmarked entry from the hand on, unmarking
     /// the ones passed over (at most one full turn, when every entry was marked).
     fn victim(&mut self) -> usize {
@@ -69,6 +85,17 @@ impl Inner {
             e.referenced = false;
         }
     }
+}
+
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and changes no state but the CPU cache.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// How often each position was filled, by any cache of this process (there is one per init).
@@ -114,7 +141,10 @@ impl TokenCache {
     pub fn get(&self, token: &Parts, key: &Arc<SigningKey>, now_ms: u64) -> Option<Arc<Claims>> {
         let hash = self.hash(token);
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let i = inner.find(hash, token.token)?;
+        let Some(i) = inner.find(hash, token.token) else {
+            inner.prefetch_victim();
+            return None;
+        };
         let e = &mut inner.entries[i];
         let valid = e.key == key.instance && e.claims.expiry_time > now_ms;
         e.referenced |= valid;
