@@ -15,7 +15,7 @@ use napi::bindgen_prelude::{FromNapiValue, Null, Object, ToNapiValue};
 use napi::{check_status, sys, Env, JsError, JsValue, Result};
 use napi_derive::napi;
 
-use crate::access_token::Claims;
+use crate::access_token::VerifiedClaims;
 use crate::engine::engine;
 use crate::error::AuthError;
 use crate::failure::Failure;
@@ -59,7 +59,7 @@ pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
 /// check; `appKey` is the app's signing key, if it manages its own. Returns `null` when the
 /// database is needed (call getSession), else one string,
 /// `<serial>:<handle length>:<userId length>:<handle><userId><payload JSON>` (lengths in
-/// UTF-16 code units, as JS counts; payload empty when undefined; serial: `Claims::serial`
+/// UTF-16 code units, as JS counts; payload empty when undefined; serial: `VerifiedClaims::serial`
 /// on a cache hit, 0 when this call verified the token in full, so lib/fast-session.js keeps
 /// only sessions whose token came back: profiled on 12,000 tokens cycled, keeping every
 /// miss's strings cost ≈ 10 % of a call in array writes and scavenges): profiled, one string crosses the boundary in a tenth of the
@@ -151,17 +151,18 @@ fn verify(
 }
 
 /// `<serial>:<handle length>:<userId length>:<handle><userId><payload JSON>` (see above).
-fn encode(out: &mut String, c: &Claims, cache_hit: bool) {
-    let payload = c.user_payload.as_deref().map_or("", |p| p.get());
-    out.reserve(64 + c.session_handle.len() + c.user_id.len() + payload.len());
+fn encode(out: &mut String, c: &VerifiedClaims, cache_hit: bool) {
+    let (handle, user_id) = (c.session_handle(), c.user_id());
+    let payload = c.user_payload().unwrap_or("");
+    out.reserve(64 + handle.len() + user_id.len() + payload.len());
     push_decimal(out, if cache_hit { c.serial } else { 0 });
     out.push(':');
-    push_decimal(out, utf16_len(&c.session_handle));
+    push_decimal(out, utf16_len(handle));
     out.push(':');
-    push_decimal(out, utf16_len(&c.user_id));
+    push_decimal(out, utf16_len(user_id));
     out.push(':');
-    out.push_str(&c.session_handle);
-    out.push_str(&c.user_id);
+    out.push_str(handle);
+    out.push_str(user_id);
     out.push_str(payload);
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
-use crate::access_token::{self, Claims, SigningKey};
+use crate::access_token::{self, Claims, SigningKey, VerifiedClaims};
 use crate::clock::now_ms;
 use crate::crypto::{ct_eq, sha256_hex, uuid_v4};
 use crate::engine::Engine;
@@ -118,7 +118,6 @@ async fn mint_access_token(
         anti_csrf_token: t.anti_csrf,
         expiry_time: expiry,
         user_payload: raw_payload(t.payload)?,
-        serial: 0,
     };
     Ok((access_token::sign(&key, &claims)?, expiry))
 }
@@ -211,7 +210,7 @@ fn forget_later(e: &Engine, handle: String) {
 /// Claims that passed every check, and whether they came from the verified-token cache
 /// (false: verified in full by this call).
 pub struct Checked {
-    pub claims: Arc<Claims>,
+    pub claims: Arc<VerifiedClaims>,
     pub cache_hit: bool,
 }
 
@@ -252,10 +251,7 @@ fn verify_claims(
         },
     };
     if let (true, Some(header)) = (e.config.anti_csrf, anti_csrf) {
-        let matches = claims
-            .anti_csrf_token
-            .as_deref()
-            .is_some_and(|t| ct_eq(t, header));
+        let matches = claims.anti_csrf_token().is_some_and(|t| ct_eq(t, header));
         if !matches {
             return Err(AuthError::try_refresh("anti-csrf check failed"));
         }
@@ -263,11 +259,11 @@ fn verify_claims(
     Ok(Some(Checked { claims, cache_hit }))
 }
 
-fn verified(claims: &Claims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
+fn verified(claims: &VerifiedClaims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
     VerifiedSession {
-        handle: claims.session_handle.clone(),
-        user_id: claims.user_id.clone(),
-        jwt_payload: claims.user_payload.as_ref().map(|p| p.get().to_string()),
+        handle: claims.session_handle().to_owned(),
+        user_id: claims.user_id().to_owned(),
+        jwt_payload: claims.user_payload().map(str::to_owned),
         new_access_token,
     }
 }
@@ -282,7 +278,7 @@ pub fn get_without_db(
     source: KeySource<'_>,
 ) -> Result<Option<Checked>> {
     match verify_claims(e, token, anti_csrf, &source)? {
-        Some(c) if c.claims.prt.is_none() && !e.config.access_token.blacklisting => Ok(Some(c)),
+        Some(c) if c.claims.prt().is_none() && !e.config.access_token.blacklisting => Ok(Some(c)),
         _ => Ok(None),
     }
 }
@@ -310,11 +306,11 @@ pub async fn get(
         }
     }
     .claims;
-    let Some(parent_hash1) = claims.prt.clone() else {
+    let Some(parent_hash1) = claims.prt() else {
         if e.config.access_token.blacklisting
             && !e
                 .store
-                .session_alive(&claims.session_handle, now_ms())
+                .session_alive(claims.session_handle(), now_ms())
                 .await?
         {
             return Err(AuthError::unauthorised(
@@ -324,15 +320,15 @@ pub async fn get(
         return Ok(verified(&claims, None));
     };
     // A child token's first use: make its refresh token the parent (one atomic UPDATE).
-    let child_hash2 = sha256_hex(&claims.rt);
-    let handle = claims.session_handle.as_str();
+    let child_hash2 = sha256_hex(claims.rt());
+    let handle = claims.session_handle();
     let now = now_ms();
     let expires = now + e.config.refresh_token.validity_ms;
     if !e
         .store
         .promote(
             handle,
-            &sha256_hex(&parent_hash1),
+            &sha256_hex(parent_hash1),
             &child_hash2,
             now,
             expires,
@@ -353,16 +349,16 @@ pub async fn get(
             }
         }
     }
-    let payload = claims.user_payload.as_ref().map(|p| p.get());
+    let payload = claims.user_payload();
     let new_token = mint_access_token(
         e,
         &source,
         AccessTokenFor {
             handle,
-            user_id: &claims.user_id,
-            rt_hash1: claims.rt.clone(),
+            user_id: claims.user_id(),
+            rt_hash1: claims.rt().to_owned(),
             parent_hash1: None,
-            anti_csrf: claims.anti_csrf_token.clone(),
+            anti_csrf: claims.anti_csrf_token().map(str::to_owned),
             payload,
         },
     )
