@@ -198,10 +198,16 @@ describe('round trip through the native fast path (real MySQL)', () => {
     it(name, async () => {
       const r = await ST.createNewSession(userId, payload);
       const at = r.accessToken.value;
+      const expected = { handle: r.session.handle, userId, jwtPayload: payload };
+      // The call that verifies the token in full gives serial 0 (nothing is kept for a token
+      // that may never come back); a cache hit gives the entry's serial.
+      const first = native.getSessionWithoutDb(at, r.antiCsrfToken ?? null, null);
+      assert.match(first, /^0:\d+:\d+:/, 'a full verification has serial 0');
+      assert.deepEqual(decodeFastSession(first), expected);
       const raw = native.getSessionWithoutDb(at, r.antiCsrfToken ?? null, null);
       assert.equal(typeof raw, 'string');
-      assert.match(raw, /^[1-9]\d*:\d+:\d+:/, 'a cached verification has a serial');
-      const expected = { handle: r.session.handle, userId, jwtPayload: payload };
+      assert.match(raw, /^[1-9]\d*:\d+:\d+:/, 'a cache hit has a serial');
+      assert.equal(native.getSessionWithoutDb(at, r.antiCsrfToken ?? null, null), raw, 'the same serial on every hit');
       // The first decode parses, later ones may come from the kept copy: all must be equal.
       for (let i = 0; i < 3; i++) {
         const s = decodeFastSession(raw);
@@ -211,6 +217,8 @@ describe('round trip through the native fast path (real MySQL)', () => {
           s.jwtPayload.mutated = true; // must not leak into the next call's copy
         }
       }
+      const serial = Number(raw.slice(0, raw.indexOf(':')));
+      assert.equal(isKept(serial), JSON.stringify(payload ?? '').length <= 512, 'kept once its token came back');
       const viaApi = await ST.getSession(at, r.antiCsrfToken ?? null);
       assert.deepEqual(viaApi.session, expected);
       assert.equal(viaApi.newAccessToken, undefined);

@@ -5,11 +5,15 @@
  * UTF-16 code units; see src/hot_path.rs).
  *
  * A token is verified once and then used for many requests, so the session of each cached
- * verification is decoded once and kept here. Its serial (0 = not cached) is a number the
+ * verification is decoded once and kept here. Its serial is a number the
  * native token cache never reuses, and the serial modulo MAX_ENTRIES is the position of the
  * entry in that cache (src/token_cache.rs `next_serial`): the session is kept at the same
  * position here, so it lives exactly as long as the native entry (the native cache decides
- * what to evict, one entry at a time) and is found without a map. Every call still gets its
+ * what to evict, one entry at a time) and is found without a map. The serial is 0 (keep
+ * nothing) on the call that verified the token in full, and on a token no cache holds: only
+ * a token that comes back is kept (with more tokens than the cache holds, keeping each miss
+ * cost array writes and scavenges for entries never used again), so a payload is parsed at
+ * most twice: on the full verification and on the first cache hit. Every call still gets its
  * own copy of the payload, equal to what JSON.parse gives: profiled, parsing even a small
  * payload costs three copies.
  */
@@ -22,15 +26,12 @@ const MAX_ENTRIES = 10000;
 const MAX_KEPT_PAYLOAD = 512;
 /** Digits of a serial or length: 15 always fit a double exactly (lengths are far shorter). */
 const MAX_DIGITS = 15;
-/** A kept payload not parsed yet: it is parsed for keeping when its token is used again. */
-const UNPARSED = Symbol('unparsed');
 
 // By position: the serial whose session is kept there (0: none), and that session.
 const keptSerial = new Float64Array(MAX_ENTRIES);
 const keptHandle = new Array(MAX_ENTRIES).fill('');
 const keptUserId = new Array(MAX_ENTRIES).fill('');
-const keptText = new Array(MAX_ENTRIES).fill('');
-/** @type {any[]} the parsed payload, UNPARSED, or undefined for an empty text */
+/** @type {any[]} the parsed payload, or undefined for an empty text */
 const keptPayload = new Array(MAX_ENTRIES).fill(undefined);
 
 /**
@@ -56,27 +57,21 @@ function decodeFastSession(s) {
   const userId = s.slice(handleEnd, userIdEnd);
   const text = s.slice(userIdEnd);
   const jwtPayload = parsePayload(text);
-  if (serial !== 0 && text.length <= MAX_KEPT_PAYLOAD) {
-    // Kept unparsed: a token seen only once (more tokens than the native cache holds) then
-    // costs no copy; the copy is made when the token comes back.
-    keptSerial[at] = serial;
-    keptHandle[at] = handle;
-    keptUserId[at] = userId;
-    keptText[at] = text;
-    keptPayload[at] = text === '' ? undefined : UNPARSED;
-  } else if (serial !== 0) {
+  if (serial === 0) return { handle, userId, jwtPayload };
+  if (text.length > MAX_KEPT_PAYLOAD) {
     keptSerial[at] = 0;
+    return { handle, userId, jwtPayload };
   }
-  return { handle, userId, jwtPayload };
+  // A cache hit (its token came back): keep the parse, hand out a copy.
+  keptSerial[at] = serial;
+  keptHandle[at] = handle;
+  keptUserId[at] = userId;
+  keptPayload[at] = jwtPayload;
+  return keptSession(at);
 }
 
 function keptSession(at) {
-  let payload = keptPayload[at];
-  if (payload === UNPARSED) {
-    payload = keptPayload[at] = JSON.parse(keptText[at]);
-    keptText[at] = '';
-  }
-  return { handle: keptHandle[at], userId: keptUserId[at], jwtPayload: copyJson(payload) };
+  return { handle: keptHandle[at], userId: keptUserId[at], jwtPayload: copyJson(keptPayload[at]) };
 }
 
 function parsePayload(text) {

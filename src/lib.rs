@@ -4,6 +4,7 @@
 
 mod access_token;
 mod api;
+mod b64;
 mod cleanup;
 mod clock;
 mod columns;

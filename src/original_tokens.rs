@@ -158,7 +158,6 @@ pub fn verify_access_token(token: &str, keys: &[&SigningKey], now_ms: u64) -> Re
         anti_csrf_token: c.anti_csrf_token,
         expiry_time: c.expiry_time,
         user_payload: c.user_payload,
-        serial: 0,
     })
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
-use crate::access_token::{self, Claims, SigningKey};
+use crate::access_token::{self, Claims, SigningKey, VerifiedClaims};
 use crate::clock::now_ms;
 use crate::crypto::{ct_eq, sha256_hex, uuid_v4};
 use crate::engine::Engine;
@@ -121,7 +121,6 @@ async fn mint_access_token(
         anti_csrf_token: t.anti_csrf,
         expiry_time: expiry,
         user_payload: raw_payload(t.payload)?,
-        serial: 0,
     };
     Ok((access_token::sign(&key, &claims)?, expiry))
 }
@@ -235,6 +234,13 @@ fn forget_later(e: &Engine, handle: String) {
     }
 }
 
+/// Claims that passed every check, and whether they came from the verified-token cache
+/// (false: verified in full by this call).
+pub struct Checked {
+    pub claims: Arc<VerifiedClaims>,
+    pub cache_hit: bool,
+}
+
 /// The checks every access token goes through; `None` from the key lookup means the key
 /// must be reloaded from the database first.
 fn verify_claims(
@@ -242,35 +248,35 @@ fn verify_claims(
     token: &str,
     anti_csrf: Option<&str>,
     source: &KeySource<'_>,
-) -> Result<Option<Arc<Claims>>> {
+) -> Result<Option<Checked>> {
     // Every token this library issues is ASCII; refusing anything else first makes every
     // path (fast, database, Express) answer alike for look-alike characters.
     if !token.is_ascii() {
         return Err(AuthError::try_refresh("access token is malformed"));
     }
-    let claims = if original_tokens::is_access_token(token) {
+    let checked = if original_tokens::is_access_token(token) {
         verify_original(e, token, source)?
     } else {
         match verify_ours(e, token, source)? {
-            Some(claims) => claims,
+            Some(checked) => checked,
             None => return Ok(None),
         }
     };
     if let (true, Some(header)) = (e.config.anti_csrf, anti_csrf) {
-        let matches = claims
-            .anti_csrf_token
-            .as_deref()
+        let matches = checked
+            .claims
+            .anti_csrf_token()
             .is_some_and(|t| ct_eq(t, header));
         if !matches {
             return Err(AuthError::try_refresh("anti-csrf check failed"));
         }
     }
-    Ok(Some(claims))
+    Ok(Some(checked))
 }
 
 /// An access token the original library minted, while the app still accepts them: checked
 /// with every stored key still valid (its tokens name none), not cached (they die out).
-fn verify_original(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Arc<Claims>> {
+fn verify_original(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Checked> {
     if !e.config.accept_original_tokens {
         return Err(AuthError::try_refresh(
             "access token is of the original library's form, which tokens.acceptOriginalTokens turned off",
@@ -287,23 +293,27 @@ fn verify_original(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Ar
             original_tokens::verify_access_token(token, &keys, now)?
         }
     };
-    Ok(Arc::new(claims))
+    Ok(Checked {
+        claims: Arc::new(claims.into()),
+        cache_hit: false,
+    })
 }
 
 /// One of our own access tokens; `None` when its key must be reloaded first.
-fn verify_ours(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Option<Arc<Claims>>> {
+fn verify_ours(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Option<Checked>> {
     let parts = access_token::split(token)?;
     let now = now_ms();
-    let claims = match source {
-        KeySource::App(secret) => {
-            Arc::new(access_token::verify(&parts, &keys::app_key(secret)?, now)?)
-        }
+    let (claims, cache_hit) = match source {
+        KeySource::App(secret) => (
+            Arc::new(access_token::verify(&parts, &keys::app_key(secret)?, now)?),
+            false,
+        ),
         KeySource::Stored => match e.keys.lookup(&parts) {
             Lookup::Found(key) => match e.verified_tokens.get(&parts, &key, now) {
-                Some(claims) => claims,
+                Some(claims) => (claims, true),
                 None => {
                     let claims = access_token::verify(&parts, &key, now)?;
-                    e.verified_tokens.put(&parts, &key, claims)
+                    (e.verified_tokens.put(&parts, &key, claims), false)
                 }
             },
             Lookup::Reload => return Ok(None),
@@ -314,14 +324,14 @@ fn verify_ours(e: &Engine, token: &str, source: &KeySource<'_>) -> Result<Option
             }
         },
     };
-    Ok(Some(claims))
+    Ok(Some(Checked { claims, cache_hit }))
 }
 
-fn verified(claims: &Claims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
+fn verified(claims: &VerifiedClaims, new_access_token: Option<(String, u64)>) -> VerifiedSession {
     VerifiedSession {
-        handle: claims.session_handle.clone(),
-        user_id: claims.user_id.clone(),
-        jwt_payload: claims.user_payload.as_ref().map(|p| p.get().to_string()),
+        handle: claims.session_handle().to_owned(),
+        user_id: claims.user_id().to_owned(),
+        jwt_payload: claims.user_payload().map(str::to_owned),
         new_access_token,
     }
 }
@@ -353,10 +363,10 @@ pub fn get_without_db(
     token: &str,
     anti_csrf: Option<&str>,
     source: KeySource<'_>,
-) -> Result<Option<Arc<Claims>>> {
+) -> Result<Option<Checked>> {
     match verify_claims(e, token, anti_csrf, &source)? {
-        Some(c) if e.revoked.is_revoked(&c.session_handle) => Err(revoked()),
-        Some(c) if c.prt.is_none() && !e.config.access_token.blacklisting => {
+        Some(c) if e.revoked.is_revoked(c.claims.session_handle()) => Err(revoked()),
+        Some(c) if c.claims.prt().is_none() && !e.config.access_token.blacklisting => {
             METRICS.sessions_verified.inc();
             Ok(Some(c))
         }
@@ -385,15 +395,16 @@ pub async fn get(
             verify_claims(e, token, anti_csrf, &source)?
                 .ok_or_else(|| AuthError::try_refresh("access token is signed by an unknown key"))?
         }
-    };
-    if e.revoked.is_revoked(&claims.session_handle) {
+    }
+    .claims;
+    if e.revoked.is_revoked(claims.session_handle()) {
         return Err(revoked());
     }
-    let Some(parent_hash1) = claims.prt.clone() else {
+    let Some(parent_hash1) = claims.prt() else {
         if e.config.access_token.blacklisting
             && !e
                 .store
-                .session_alive(&claims.session_handle, now_ms())
+                .session_alive(claims.session_handle(), now_ms())
                 .await?
         {
             return Err(AuthError::unauthorised(
@@ -404,15 +415,15 @@ pub async fn get(
         return Ok(verified(&claims, None));
     };
     // A child token's first use: make its refresh token the parent (one atomic UPDATE).
-    let child_hash2 = sha256_hex(&claims.rt);
-    let handle = claims.session_handle.as_str();
+    let child_hash2 = sha256_hex(claims.rt());
+    let handle = claims.session_handle();
     let now = now_ms();
     let expires = now + e.config.refresh_token.validity_ms;
-    let parent_hash2 = sha256_hex(&parent_hash1);
+    let parent_hash2 = sha256_hex(parent_hash1);
     let promotion = Promotion {
         handle,
         parent_hash2: &parent_hash2,
-        child_hash1: &claims.rt,
+        child_hash1: claims.rt(),
         child_hash2: &child_hash2,
         now,
         expires_at: expires,
@@ -439,16 +450,16 @@ pub async fn get(
             }
         }
     }
-    let payload = claims.user_payload.as_ref().map(|p| p.get());
+    let payload = claims.user_payload();
     let new_token = mint_access_token(
         e,
         &source,
         AccessTokenFor {
             handle,
-            user_id: &claims.user_id,
-            rt_hash1: claims.rt.clone(),
+            user_id: claims.user_id(),
+            rt_hash1: claims.rt().to_owned(),
             parent_hash1: None,
-            anti_csrf: claims.anti_csrf_token.clone(),
+            anti_csrf: claims.anti_csrf_token().map(str::to_owned),
             payload,
         },
     )
