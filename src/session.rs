@@ -14,7 +14,7 @@ use crate::keys::{self, Lookup};
 use crate::metrics::METRICS;
 use crate::original_tokens;
 use crate::refresh_token::{self, RefreshTokenInfo};
-use crate::store::{Client, NewRow, Promotion, Rotation, SessionInfo};
+use crate::store::{Client, NewRow, Promotion, Rotation, SessionInfo, Touch};
 
 /// user_id is VARCHAR(128); session_info / jwt_user_payload are TEXT (65,535 bytes).
 const MAX_USER_ID_CHARS: usize = 128;
@@ -491,9 +491,26 @@ pub async fn refresh(
     let handle = info.session_handle.as_str();
     let hash1 = sha256_hex(token);
     let hash2 = sha256_hex(&hash1);
+    let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
+    // The refresh's bookkeeping runs beside the first read rather than after it: it only
+    // touches a row this token may refresh, so it needs none of the read's answers.
+    let touch = Touch {
+        handle,
+        hashes2: [&hash2, parent_hash2.as_deref().unwrap_or(&hash2)],
+        now: now_ms(),
+        client: &client,
+    };
+    let (first_read, touched) =
+        tokio::join!(e.store.session(handle), e.store.touch_session(&touch));
+    touched?;
+    let mut read = Some(first_read);
     // Two rounds at most: a lost promotion race re-reads the row once.
     for _ in 0..2 {
-        let row = match e.store.session(handle).await? {
+        let current = match read.take() {
+            Some(first) => first,
+            None => e.store.session(handle).await,
+        };
+        let row = match current? {
             Some(row) if row.expires_at > now_ms() => row,
             _ => {
                 return Err(AuthError::unauthorised(
@@ -524,7 +541,6 @@ pub async fn refresh(
         let mut parent_of_child = hash1.clone();
         let is_parent = ct_eq(&row.refresh_token_hash2, &hash2);
         if !is_parent {
-            let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
             let now = now_ms();
             // Rotated out a moment ago (this token, or its parent, was the replaced parent):
             // within the grace window, a child of the current parent instead of theft.
@@ -533,12 +549,12 @@ pub async fn refresh(
                     .as_deref()
                     .and_then(|p| in_grace(e, row.rotation.as_ref(), p, now))
             });
-            match (parent_hash2, grace) {
-                (Some(p), _) if ct_eq(&row.refresh_token_hash2, &p) => {
+            match (parent_hash2.as_deref(), grace) {
+                (Some(p), _) if ct_eq(&row.refresh_token_hash2, p) => {
                     let expires = now + e.config.refresh_token.validity_ms;
                     let promotion = Promotion {
                         handle,
-                        parent_hash2: &p,
+                        parent_hash2: p,
                         child_hash1: &hash1,
                         child_hash2: &hash2,
                         now,
@@ -570,7 +586,6 @@ pub async fn refresh(
             created_at,
         )
         .await?;
-        e.store.touch_session(handle, now_ms(), &client).await?;
         METRICS.sessions_refreshed.inc();
         return Ok(refreshed);
     }
