@@ -185,7 +185,7 @@ function clientOf(req) {
 async function createNewSession(res, userId, jwtPayload, sessionData) {
   requireResponse(res);
   const s = core.getSettings();
-  const r = await core.createNewSessionForCookie(userId, jwtPayload, sessionData, clientOf(res.req));
+  const r = await core.createSession(userId, jwtPayload, sessionData, clientOf(res.req), cookies.MAX_ACCESS_TOKEN_BYTES);
   cookies.attachTokens(res, s, r);
   return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
 }
@@ -242,13 +242,8 @@ async function refreshSession(req, res) {
     if (refreshToken === undefined || cookies.readCookie(jar, cookies.ID_REFRESH_TOKEN) === undefined) {
       throw authError(UNAUTHORISED, 'no sRefreshToken or sIdRefreshToken cookie');
     }
-    const r = await core.refreshSession(refreshToken, clientOf(req));
-    cookies.attachTokens(res, s, {
-      accessToken: r.newAccessToken,
-      refreshToken: r.newRefreshToken,
-      idRefreshToken: r.newIdRefreshToken,
-      antiCsrfToken: r.newAntiCsrfToken,
-    });
+    const r = await core.refreshTokens(refreshToken, clientOf(req));
+    cookies.attachTokens(res, s, r);
     return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
   });
 }

@@ -10,6 +10,10 @@ const ID_REFRESH_TOKEN = 'sIdRefreshToken';
 const ANTI_CSRF_HEADER = 'anti-csrf';
 const ID_REFRESH_HEADER = 'id-refresh-token';
 const EXPOSE_HEADERS = 'Access-Control-Expose-Headers';
+/** Browsers silently drop a cookie whose name and value are longer than this. */
+const MAX_COOKIE_BYTES = 4096;
+/** The longest access token whose cookie (`sAccessToken=<token>`) a browser keeps. */
+const MAX_ACCESS_TOKEN_BYTES = MAX_COOKIE_BYTES - ACCESS_TOKEN.length - 1;
 
 /**
  * True for an object usable as a response (Node's ServerResponse or Express's res).
@@ -191,6 +195,7 @@ module.exports = {
   ACCESS_TOKEN,
   REFRESH_TOKEN,
   ID_REFRESH_TOKEN,
+  MAX_ACCESS_TOKEN_BYTES,
   isResponse,
   attachTokens,
   attachAccessToken,

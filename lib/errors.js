@@ -5,10 +5,8 @@
  * userId?}` (the kind as a number, never in the text), which is converted here.
  */
 
-const GENERAL_ERROR = 1000;
-const UNAUTHORISED = 2000;
-const TRY_REFRESH_TOKEN = 3000;
-const UNAUTHORISED_AND_TOKEN_THEFT_DETECTED = 4000;
+// The kinds' numbers are defined once, in the addon (src/error.rs).
+const { GENERAL_ERROR, UNAUTHORISED, TRY_REFRESH_TOKEN, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = require('./native.js');
 
 const NAMES = {
   [GENERAL_ERROR]: 'GENERAL_ERROR',
@@ -95,6 +93,23 @@ function fromNativeThrow(e) {
 }
 
 /**
+ * Runs a native call: its result, or its failure (or throw) as the documented error.
+ * @template T
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+async function callNative(fn) {
+  let r;
+  try {
+    r = await fn();
+  } catch (e) {
+    throw fromNativeThrow(e);
+  }
+  if (isNativeFailure(r)) throw fromNativeFailure(r);
+  return r;
+}
+
+/**
  * True for an error produced by this package, false for anything else.
  * @param {unknown} err
  * @returns {boolean}
@@ -125,6 +140,7 @@ module.exports = {
   SuperTokensError,
   authError,
   generalError,
+  callNative,
   fromNativeFailure,
   fromNativeThrow,
   isNativeFailure,

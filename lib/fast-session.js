@@ -2,7 +2,7 @@
 /**
  * Decodes the native fast path's result,
  * `<serial>:<handle length>:<userId length>:<handle><userId><payload JSON>` (lengths in
- * UTF-16 code units; see src/hot_path.rs).
+ * UTF-16 code units; see src/hot_path.rs; `verifyAccessToken` in lib/verify.js calls it).
  *
  * A token is verified once and then used for many requests, so the session of each cached
  * verification is decoded once and kept here. Its serial is a number the
@@ -19,9 +19,10 @@
  */
 
 const { generalError } = require('./errors.js');
+const native = require('./native.js');
 
-/** `CAPACITY` in src/token_cache.rs (a test checks they agree). */
-const MAX_ENTRIES = 10000;
+/** The native cache's size: its positions are the positions here. */
+const MAX_ENTRIES = native.VERIFIED_TOKEN_CACHE_CAPACITY;
 /** Longer payloads are parsed on every call: bounds the memory kept (and the copy's depth). */
 const MAX_KEPT_PAYLOAD = 512;
 /** Digits of a serial or length: 15 always fit a double exactly (lengths are far shorter). */

@@ -11,7 +11,7 @@ use crate::engine::{self, engine};
 use crate::error::AuthError;
 use crate::failure::{settle, Outcome};
 use crate::logger::{LogFunction, Logger};
-use crate::session::{self, KeySource, NewSession, VerifiedSession};
+use crate::session::{self, KeySource, NewSession, Refreshed, VerifiedSession};
 use crate::store::{Client, SessionInfo};
 
 fn key_source(app_key: &Option<String>) -> KeySource<'_> {
@@ -70,8 +70,6 @@ pub async fn close() -> Result<Outcome<()>> {
 #[napi(object)]
 pub struct Tokens {
     pub handle: String,
-    pub user_id: String,
-    pub jwt_payload: Option<String>,
     pub access_token: String,
     pub access_token_expires: i64,
     pub refresh_token: String,
@@ -84,14 +82,30 @@ impl From<NewSession> for Tokens {
     fn from(s: NewSession) -> Self {
         Tokens {
             handle: s.handle,
-            user_id: s.user_id,
-            jwt_payload: s.jwt_payload,
             access_token: s.access_token,
             access_token_expires: s.access_token_expires as i64,
             refresh_token: s.refresh_token,
             refresh_token_expires: s.refresh_token_expires as i64,
             id_refresh_token: s.id_refresh_token,
             anti_csrf_token: s.anti_csrf_token,
+        }
+    }
+}
+
+/// A refresh's answer: the new tokens, and the session's user id and JWT payload (JSON text).
+#[napi(object)]
+pub struct RefreshedTokens {
+    pub tokens: Tokens,
+    pub user_id: String,
+    pub jwt_payload: Option<String>,
+}
+
+impl From<Refreshed> for RefreshedTokens {
+    fn from(r: Refreshed) -> Self {
+        RefreshedTokens {
+            tokens: r.tokens.into(),
+            user_id: r.user_id,
+            jwt_payload: r.jwt_payload,
         }
     }
 }
@@ -122,13 +136,14 @@ fn client(info: Option<ClientInfo>) -> Client {
     }
 }
 
-/// `forCookie`: reject access tokens too big for a browser cookie (the Express API).
+/// `maxAccessTokenBytes`: reject, before anything is written, an access token longer than
+/// this (the HTTP layer's cookie budget).
 #[napi]
 pub async fn create_new_session(
     user_id: String,
     jwt_payload: Option<String>,
     session_data: Option<String>,
-    for_cookie: bool,
+    max_access_token_bytes: Option<u32>,
     app_key: Option<String>,
     client_info: Option<ClientInfo>,
 ) -> Result<Outcome<Tokens>> {
@@ -140,7 +155,7 @@ pub async fn create_new_session(
             user_id,
             jwt_payload,
             session_data,
-            for_cookie,
+            max_access_token_bytes,
             source,
             client,
         )
@@ -149,7 +164,8 @@ pub async fn create_new_session(
     .await
 }
 
-/// A verified access token; `newAccessToken` is set when a child token was promoted.
+/// A verification that needed the database (see hot_path); `newAccessToken` is set when a
+/// child token was promoted.
 #[napi(object)]
 pub struct Verified {
     pub handle: String,
@@ -173,24 +189,11 @@ impl From<VerifiedSession> for Verified {
 }
 
 #[napi]
-pub async fn get_session(
-    access_token: String,
-    anti_csrf: Option<String>,
-    app_key: Option<String>,
-) -> Result<Outcome<Verified>> {
-    settled(async {
-        let source = key_source(&app_key);
-        session::get(&*engine()?, &access_token, anti_csrf.as_deref(), source).await
-    })
-    .await
-}
-
-#[napi]
 pub async fn refresh_session(
     refresh_token: String,
     app_key: Option<String>,
     client_info: Option<ClientInfo>,
-) -> Result<Outcome<Tokens>> {
+) -> Result<Outcome<RefreshedTokens>> {
     settled(async {
         let source = key_source(&app_key);
         session::refresh(&*engine()?, &refresh_token, source, client(client_info)).await

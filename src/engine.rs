@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
+use napi_derive::napi;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
@@ -41,13 +42,16 @@ fn state() -> std::sync::RwLockWriteGuard<'static, State> {
     STATE.write().unwrap_or_else(|p| p.into_inner())
 }
 
+/// What every call before `init` resolved is told (the JS layer reads it from the addon).
+#[napi]
+pub const NOT_INITIALISED: &str =
+    "init(config) must be called and have resolved before any other function";
+
 /// The initialised engine, or GENERAL_ERROR telling the app to call `init` first.
 pub fn engine() -> Result<Arc<Engine>> {
     match &*STATE.read().unwrap_or_else(|p| p.into_inner()) {
         State::Ready(e) => Ok(e.clone()),
-        _ => Err(AuthError::general(
-            "init(config) must be called and have resolved before any other function",
-        )),
+        _ => Err(AuthError::general(NOT_INITIALISED)),
     }
 }
 

@@ -31,11 +31,9 @@ impl From<AuthError> for Failure {
                 session_handle: Some(session_handle),
                 user_id: Some(user_id),
             },
-            AuthError::General(message)
-            | AuthError::Unauthorised(message)
-            | AuthError::TryRefreshToken(message) => Failure {
+            other => Failure {
                 err_type,
-                message,
+                message: other.to_string(),
                 session_handle: None,
                 user_id: None,
             },

@@ -1,28 +1,30 @@
-//! `getSessionWithoutDb`, every request's path, registered with Node-API by hand.
+//! `verifyAccessToken`, every request's path, registered with Node-API by hand.
 //!
 //! Profiled with callgrind, napi-rs 3's generated wrapper (a borrow scope per call: a mutex,
 //! an `Arc` and thread-local vectors, needed only by exports that borrow JS objects) was a
 //! quarter of a cached verification. This one export therefore registers a plain
 //! `napi_callback`; it converts its arguments and throws its errors with napi-rs's own
 //! conversions, exactly as the generated code would. Every other export stays on `#[napi]`.
-//! (The generated `native.d.ts` does not list it; `lib/core.js` is its only caller.)
+//! (The generated `native.d.ts` does not list it; `lib/verify.js` is its only caller.)
 
 use std::cell::RefCell;
 use std::ffi::CStr;
 use std::ptr;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{FromNapiValue, Null, Object, ToNapiValue};
 use napi::{check_status, sys, Env, JsError, JsValue, Result};
 use napi_derive::napi;
 
 use crate::access_token::VerifiedClaims;
-use crate::engine::engine;
+use crate::api::Verified;
+use crate::engine::{engine, Engine};
 use crate::error::AuthError;
-use crate::failure::Failure;
-use crate::session::{self, KeySource};
+use crate::failure::{settle, Failure, Outcome};
+use crate::session::{self, Checked, FirstCheck, KeySource};
 use crate::string_arg::AsciiArg;
 
-const NAME: &CStr = c"getSessionWithoutDb";
+const NAME: &CStr = c"verifyAccessToken";
 
 /// Results above this size (big app payloads) are not kept for reuse.
 const KEEP_RESULT_CAPACITY: usize = 16 * 1024;
@@ -32,7 +34,7 @@ thread_local! {
     static RESULT: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// Adds `getSessionWithoutDb(accessToken, antiCsrf, appKey)` to the module's exports.
+/// Adds `verifyAccessToken(accessToken, antiCsrf, appKey, useDatabase)` to the exports.
 #[napi(module_exports)]
 pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
     let mut function = ptr::null_mut();
@@ -56,8 +58,10 @@ pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
 }
 
 /// The synchronous fast path: no database, no thread hop. `antiCsrf` null skips the CSRF
-/// check; `appKey` is the app's signing key, if it manages its own. Returns `null` when the
-/// database is needed (call getSession), else one string,
+/// check; `appKey` is the app's signing key, if it manages its own. When the database is
+/// needed (blacklisting, a child token, a key not loaded yet) it returns a promise of the
+/// rest of the verification (of a `Verified` or a `Failure`), which goes on from what this
+/// call checked, or `null` when `useDatabase` is false. Otherwise it returns one string,
 /// `<serial>:<handle length>:<userId length>:<handle><userId><payload JSON>` (lengths in
 /// UTF-16 code units, as JS counts; payload empty when undefined; serial: `VerifiedClaims::serial`
 /// on a cache hit, 0 when this call verified the token in full, so lib/fast-session.js keeps
@@ -82,8 +86,8 @@ unsafe extern "C" fn get_session_without_db(
 /// # Safety
 /// `env` and `info` are those of a callback running on the JS thread.
 unsafe fn call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
-    let mut argc = 3;
-    let mut argv = [ptr::null_mut(); 3];
+    let mut argc = 4;
+    let mut argv = [ptr::null_mut(); 4];
     check_status!(sys::napi_get_cb_info(
         env,
         info,
@@ -101,8 +105,12 @@ unsafe fn call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys:
     let access_token = AsciiArg::from_napi_value(env, argv[0])?;
     let anti_csrf = Option::<AsciiArg>::from_napi_value(env, argv[1])?;
     let app_key = Option::<String>::from_napi_value(env, argv[2])?;
-    match verify(&access_token, anti_csrf.as_deref(), app_key.as_deref()) {
-        Ok(Some(c)) => RESULT.with(|out| {
+    let e = match engine() {
+        Ok(e) => e,
+        Err(err) => return ToNapiValue::to_napi_value(env, Failure::from(err)),
+    };
+    match verify(&e, &access_token, anti_csrf.as_deref(), app_key.as_deref()) {
+        Ok(FirstCheck::Verified(c)) => RESULT.with(|out| {
             let mut out = out.borrow_mut();
             out.clear();
             encode(&mut out, &c.claims, c.cache_hit);
@@ -112,8 +120,50 @@ unsafe fn call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys:
             }
             value
         }),
-        Ok(None) => ToNapiValue::to_napi_value(env, Null),
-        Err(e) => ToNapiValue::to_napi_value(env, Failure::from(e)),
+        Ok(FirstCheck::NeedsDatabase(checked)) => {
+            if !bool::from_napi_value(env, argv[3]).unwrap_or(false) {
+                return ToNapiValue::to_napi_value(env, Null);
+            }
+            let pending = Pending {
+                engine: e,
+                checked,
+                // Both were read as ASCII (see string_arg), so they are UTF-8 as they are.
+                access_token: String::from_utf8_lossy(&access_token).into_owned(),
+                anti_csrf: anti_csrf.map(|a| String::from_utf8_lossy(&a).into_owned()),
+                app_key,
+            };
+            let js_env = Env::from_raw(env);
+            let promise = js_env.spawn_future(pending.finish())?;
+            Ok(promise.raw())
+        }
+        Err(err) => ToNapiValue::to_napi_value(env, Failure::from(err)),
+    }
+}
+
+/// The database part of a verification, owning what it needs on the runtime's threads.
+struct Pending {
+    engine: Arc<Engine>,
+    checked: Option<Checked>,
+    access_token: String,
+    anti_csrf: Option<String>,
+    app_key: Option<String>,
+}
+
+impl Pending {
+    async fn finish(self) -> Result<Outcome<Verified>> {
+        let source = self
+            .app_key
+            .as_deref()
+            .map_or(KeySource::Stored, KeySource::App);
+        let verified = session::get_with_db(
+            &self.engine,
+            self.checked,
+            &self.access_token,
+            self.anti_csrf.as_deref(),
+            source,
+        )
+        .await;
+        Ok(settle(verified))
     }
 }
 
@@ -135,11 +185,11 @@ unsafe fn js_string(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
 /// Tokens and anti-CSRF headers cross as ASCII bytes (see string_arg); the verifier refuses
 /// any other byte.
 fn verify(
+    e: &Engine,
     access_token: &[u8],
     anti_csrf: Option<&[u8]>,
     app_key: Option<&str>,
-) -> std::result::Result<Option<session::Checked>, AuthError> {
-    let e = engine()?;
+) -> std::result::Result<FirstCheck, AuthError> {
     let access_token = std::str::from_utf8(access_token)
         .map_err(|_| AuthError::try_refresh("access token is malformed"))?;
     let anti_csrf = anti_csrf
@@ -147,7 +197,7 @@ fn verify(
         .transpose()
         .map_err(|_| AuthError::try_refresh("anti-csrf check failed"))?;
     let source = app_key.map_or(KeySource::Stored, KeySource::App);
-    session::get_without_db(&e, access_token, anti_csrf, source)
+    session::get_without_db(e, access_token, anti_csrf, source)
 }
 
 /// `<serial>:<handle length>:<userId length>:<handle><userId><payload JSON>` (see above).

@@ -1,7 +1,7 @@
 //! Connections to the configured MySQL servers. One pool serves the first reachable server
 //! of `mysql.hosts`; when that server fails, new connections go to the next one at once,
 //! and a probe (every second) moves back to an earlier server once it answers again (on
-//! Galera: once it is `Synced`). Also sorts driver errors into what a caller may retry.
+//! Galera: once it is `Synced`).
 
 use std::io;
 use std::sync::{Arc, RwLock};
@@ -17,38 +17,6 @@ use crate::error::{AuthError, Result};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often an earlier server is probed while a later one is in use.
 pub const FAILBACK_INTERVAL: Duration = Duration::from_secs(1);
-
-/// What a failed statement means for the caller.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// Deadlock or Galera certification conflict (1213), lock wait timeout (1205): the
-    /// statement or transaction was rolled back, so running it again is safe.
-    Conflict,
-    /// The connection or the server is gone (I/O, closed connection, shutdown, a Galera node
-    /// outside the primary component): another server may answer.
-    Server,
-    /// Anything else (bad SQL, a constraint): retrying cannot help.
-    Other,
-}
-
-pub fn classify(e: &mysql_async::Error) -> Failure {
-    use mysql_async::{DriverError, Error};
-    match e {
-        Error::Server(s) => match s.code {
-            1205 | 1213 => Failure::Conflict,
-            // 1047: WSREP has not yet prepared node for application use; 1053: server
-            // shutdown in progress; 1927: connection killed.
-            1047 | 1053 | 1927 => Failure::Server,
-            _ => Failure::Other,
-        },
-        // PoolDisconnected: the pool was replaced by a failover while this call waited.
-        Error::Io(_)
-        | Error::Driver(DriverError::ConnectionClosed | DriverError::PoolDisconnected) => {
-            Failure::Server
-        }
-        _ => Failure::Other,
-    }
-}
 
 /// The pool in use and the index of its server in `mysql.hosts`.
 struct Active {
@@ -201,34 +169,5 @@ impl Servers {
     pub async fn disconnect(&self) -> Result<()> {
         let pool = self.active().pool.clone();
         pool.disconnect().await.map_err(AuthError::from)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use mysql_async::{DriverError, Error, ServerError};
-
-    fn server(code: u16) -> Error {
-        Error::Server(ServerError {
-            code,
-            message: String::new(),
-            state: String::new(),
-        })
-    }
-
-    #[test]
-    fn errors_are_sorted_for_retries() {
-        assert_eq!(classify(&server(1213)), Failure::Conflict);
-        assert_eq!(classify(&server(1205)), Failure::Conflict);
-        assert_eq!(classify(&server(1047)), Failure::Server);
-        assert_eq!(classify(&server(1062)), Failure::Other);
-        assert_eq!(classify(&server(1146)), Failure::Other);
-        assert_eq!(
-            classify(&Error::Driver(DriverError::ConnectionClosed)),
-            Failure::Server
-        );
-        let io: Error = io::Error::new(io::ErrorKind::ConnectionReset, "reset").into();
-        assert_eq!(classify(&io), Failure::Server);
     }
 }

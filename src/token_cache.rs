@@ -13,12 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hashbrown::HashTable;
+use napi_derive::napi;
 
 use crate::access_token::{Parts, SigningKey, VerifiedClaims};
 
-/// Bounds memory (~1 KB an entry). `MAX_ENTRIES` in lib/fast-session.js (the decoded
-/// sessions, kept by position: see `next_serial`) must be the same number; a test checks.
-pub const CAPACITY: usize = 10_000;
+/// Bounds memory (~1 KB an entry). lib/fast-session.js keeps the decoded sessions by the
+/// same positions (see `next_serial`), so it reads this number from the addon.
+#[napi]
+pub const VERIFIED_TOKEN_CACHE_CAPACITY: u32 = 10_000;
+pub const CAPACITY: usize = VERIFIED_TOKEN_CACHE_CAPACITY as usize;
 
 struct Entry {
     /// Its buffer is reused by the entry that replaces this one (see `put`).

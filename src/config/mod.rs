@@ -9,13 +9,15 @@ mod tests;
 
 use std::str::FromStr;
 
+use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::Result;
 use section::{invalid, Section};
 
 /// How the JS layer marks a function in the JSON-serialised config (functions cannot cross
-/// as JSON); the functions themselves are handed over separately.
+/// as JSON); the functions themselves are handed over separately. Exported to lib/core.js.
+#[napi]
 pub const FUNCTION_MARK: &str = "\u{0}function";
 
 pub const DEFAULT_CRON: &str = "0 0 0 1-31/7 * *";

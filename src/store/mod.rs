@@ -21,9 +21,9 @@ use rand::Rng;
 use crate::config::MysqlConfig;
 use crate::error::{AuthError, Result};
 use crate::metrics::METRICS;
-use crate::servers::{classify, Failure, Servers};
+use crate::servers::Servers;
 pub use keys::KeyRow;
-pub use sessions::{Client, NewRow, Promotion, Rotation, SessionInfo, Touch};
+pub use sessions::{Client, NewRow, Promotion, Rotation, SessionInfo};
 use sql::Sql;
 pub use sql::MAX_DATA_BYTES;
 
@@ -121,28 +121,28 @@ impl Store {
                     Ok(conn) => op(conn).await,
                     Err(e) => Err(e),
                 };
-                let Err(e) = result else { return result };
-                match classify(&e) {
-                    Failure::Conflict if conflicts < MAX_CONFLICT_RETRIES => {
-                        conflicts += 1;
-                        METRICS.database_retries.inc();
-                        tokio::time::sleep(backoff(conflicts)).await;
-                    }
-                    Failure::Server if failovers + 1 < self.servers.count() => {
-                        failovers += 1;
-                        METRICS.database_retries.inc();
+                let e = match result {
+                    Ok(v) => return Ok(v),
+                    Err(e) => AuthError::from(e),
+                };
+                if e.is_retryable() && conflicts < MAX_CONFLICT_RETRIES {
+                    conflicts += 1;
+                    METRICS.database_retries.inc();
+                    tokio::time::sleep(backoff(conflicts)).await;
+                } else if e.is_server_failure() && failovers + 1 < self.servers.count() {
+                    failovers += 1;
+                    METRICS.database_retries.inc();
+                    self.servers.failed(server.load(Ordering::Relaxed));
+                } else {
+                    if e.is_server_failure() {
                         self.servers.failed(server.load(Ordering::Relaxed));
                     }
-                    Failure::Server => {
-                        self.servers.failed(server.load(Ordering::Relaxed));
-                        return Err(e);
-                    }
-                    _ => return Err(e),
+                    return Err(e);
                 }
             }
         };
         match tokio::time::timeout(OPERATION_TIMEOUT, attempts).await {
-            Ok(r) => r.map_err(AuthError::from),
+            Ok(r) => r,
             Err(_) => {
                 // A server that stops answering is treated as failed.
                 self.servers.failed(server.load(Ordering::Relaxed));

@@ -36,15 +36,6 @@ pub struct Promotion<'a> {
     pub expires_at: u64,
 }
 
-/// A refresh to record: the session, the refresh token's hash2 and its parent's (the same
-/// twice for a parent token), the time and the client.
-pub struct Touch<'a> {
-    pub handle: &'a str,
-    pub hashes2: [&'a str; 2],
-    pub now: u64,
-    pub client: &'a Client,
-}
-
 /// Where a login or refresh came from, as the app passed it (already bounded in length).
 #[derive(Default)]
 pub struct Client {
@@ -338,22 +329,17 @@ impl Store {
     }
 
     /// Records a refresh: its time and client; a row without a creation time gets `now`.
-    /// Conditional on the token being the stored parent or its child (`hashes2`), so a
-    /// replayed or forged token records nothing; the refresh runs it beside its read.
-    pub async fn touch_session(&self, t: &Touch<'_>) -> Result<()> {
+    pub async fn touch_session(&self, handle: &str, now: u64, client: &Client) -> Result<()> {
         self.run(1, move |mut c: Conn| async move {
             c.exec_drop(
                 &self.sql.touch_session,
                 (
-                    t.now,
-                    t.client.ip.as_deref(),
-                    t.client.user_agent.as_deref(),
-                    t.now,
-                    t.handle,
-                    t.handle,
-                    t.hashes2[0],
-                    t.hashes2[1],
-                    t.now,
+                    now,
+                    client.ip.as_deref(),
+                    client.user_agent.as_deref(),
+                    now,
+                    handle,
+                    handle,
                 ),
             )
             .await

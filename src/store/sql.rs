@@ -218,14 +218,12 @@ impl Sql {
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
                 .to_string(),
             // A refresh: when and from where; a row from before the migration gets its
-            // creation time now, so an absolute lifetime starts counting. Only for the
-            // stored parent or its child, so a replayed token records nothing.
+            // creation time now, so an absolute lifetime starts counting.
             touch_session: causal(
                 WAIT_UPDATE_DELETE,
                 format!(
                     "UPDATE {sessions} SET last_refreshed_at = ?, ip = ?, user_agent = ?, \
-                     created_at = COALESCE(created_at, ?) WHERE {EXACT_HANDLE} \
-                     AND refresh_token_hash_2 IN (?, ?) AND expires_at > ?"
+                     created_at = COALESCE(created_at, ?) WHERE {EXACT_HANDLE}"
                 ),
             ),
             user_sessions: causal(
