@@ -5,6 +5,7 @@
  * operation. They only read; keeping state up to date is the caller's job.
  */
 
+/** Throws an Error with `msg`: a wrong result. */
 function fail(msg) {
   throw new Error(msg);
 }

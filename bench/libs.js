@@ -27,17 +27,8 @@ function tablesFor(lib, mode) {
  * from the MYSQL_* variables of this process (cluster workers get their own node's).
  */
 function configFor(lib, { blacklisting, revocationPollMs, tables = tablesFor(lib) }) {
-  const db = settingsFromEnv();
   return {
-    mysql: {
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      database: db.database,
-      connectionLimit: 50,
-      tables,
-    },
+    mysql: { ...settingsFromEnv(), connectionLimit: 50, tables }, // host, port, user, password, database
     tokens: {
       accessToken: {
         signingKey: { dynamic: true, updateInterval: 24 },

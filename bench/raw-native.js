@@ -3,8 +3,8 @@
  * The raw-MySQL ceiling through mysql_async, using the addon's own pool (so it must run in a
  * process where our library's `init` resolved with the raw tables, which worker.js does).
  *
- * Uses the addon's bench hooks (src/api.rs), which run the package's own prepared INSERT and
- * point SELECT without any protocol work:
+ * Uses the addon's bench hooks (src/test_hooks.rs, in the test build only), which run the
+ * package's own prepared INSERT and point SELECT without any protocol work:
  *   benchRawInsert(sessionHandle, userId, refreshTokenHash2, sessionInfo, expiresAt, jwtPayload): Promise<number>
  *   benchRawSelect(sessionHandle): Promise<string | null>
  */
@@ -13,6 +13,7 @@ const path = require('node:path');
 
 const label = 'mysql_async, native';
 
+/** Opens the driver (the addon's pool is the one our library's `init` opened). */
 async function open() {
   // The test build (worker.js sets SUPERTOKENS_TEST_BUILD for the raw worker).
   const native = require(path.join(__dirname, '..', 'lib', 'native.js'));

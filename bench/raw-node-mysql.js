@@ -1,9 +1,10 @@
 'use strict';
 /**
- * STAND-IN for the raw-MySQL ceiling: the node `mysql` driver (text protocol, JavaScript
- * parsing), not mysql_async. It runs the same statements, on a table of exactly the shape our
- * library creates, with the same pool size and the same concurrency. It is a stand-in until
- * the addon exports native bench hooks (see raw-native.js); swap the driver in worker.js.
+ * The raw-MySQL ceiling through the node `mysql` driver (text protocol, JavaScript parsing)
+ * instead of the addon's mysql_async pool (raw-native.js, the one worker.js uses). It runs the
+ * same statements, on a table of exactly the shape our library creates, with the same pool
+ * size and the same concurrency; kept to compare the two drivers' cost per statement (swap
+ * the RAW_DRIVER line in worker.js).
  */
 
 const mysql = require('mysql');
@@ -56,6 +57,7 @@ function connectionPool(limit) {
 }
 
 /**
+ * Opens the driver on `sessionsTable` with a pool of `connectionLimit` connections.
  * @param {{sessionsTable: string, connectionLimit: number}} opts
  */
 async function open({ sessionsTable, connectionLimit }) {

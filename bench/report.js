@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+/** The median of the finite numbers in `xs` (NaN when there are none). */
 function median(xs) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
@@ -23,6 +24,7 @@ function pairedRatio(a, b) {
   return median(rs);
 }
 
+/** A rate for the table: `123k`, `12.3k`, `1234`, `—` when not a number. */
 function fmtOps(x) {
   if (!Number.isFinite(x)) return '—';
   if (x >= 100000) return `${(x / 1000).toFixed(0)}k`;
@@ -30,21 +32,24 @@ function fmtOps(x) {
   return x.toFixed(0);
 }
 
+/** A ratio for the table: `1.23x`, `—` when not a number. */
 function fmtRatio(x, digits = 2) {
   return Number.isFinite(x) ? `${x.toFixed(digits)}x` : '—';
 }
 
+/** A fraction for the table: `0.85`, `—` when not a number. */
 function fmtFrac(x, digits = 2) {
   return Number.isFinite(x) ? x.toFixed(digits) : '—';
 }
 
+/** Bytes in MB with one decimal: `1.5 MB`. */
 function mb(bytes) {
   return `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
 /**
  * Builds the table rows.
- * @param {Array} rows definitions: {label, ours, original, ceiling?, minRatio?, minCeiling?, isCeiling?}
+ * @param {Array} defs definitions: {label, ours, original, ceiling?, minRatio?, minCeiling?, isCeiling?}
  *   where ours/original/ceiling are per-round ops/s arrays
  */
 function summarise(defs) {
@@ -79,6 +84,7 @@ function summarise(defs) {
   });
 }
 
+/** The summarised rows as the markdown table printed and written to RESULTS.md. */
 function markdownTable(rows) {
   const head = ['operation', 'ours ops/s', 'original ops/s', 'ratio', 'ours/ceiling', 'target', 'met?'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 || i >= 5 ? '---' : '---:')).join('|')}|`];
@@ -119,6 +125,7 @@ function machine(mariadbVersion) {
   };
 }
 
+/** The description `machine` returned, as the lines of RESULTS.md's Machine section. */
 function machineLines(m) {
   return [
     `- CPU: ${m.cpu}, ${m.cores} cores`,
@@ -171,6 +178,86 @@ function writeClusterSection(file, section) {
   fs.writeFileSync(file, withSection(text, CLUSTER_HEADING, section));
 }
 
+const failureLine = (f) => `- ${f.what}: ${f.count} — ${f.samples.join(' | ')}`;
+
+/**
+ * What the plain bench prints on stdout after its run: the table, the medians note with the
+ * missed targets, the failures, the run time.
+ * @param {{table: string, rounds: number, missed: Array<{label: string}>, failures: Array<{what: string, count: number, samples: string[]}>, runTime: string}} r
+ * @returns {string}
+ */
+function plainSummary({ table, rounds, missed, failures, runTime }) {
+  const lines = [
+    '',
+    table,
+    '',
+    `Medians of ${rounds} rounds; ratio and ours/ceiling are medians of per-round ratios (pairs measured back to back). ` +
+      `${missed.length === 0 ? 'All targets met.' : `${missed.length} target(s) NOT met: ${missed.map((r) => r.label).join('; ')}.`}`,
+  ];
+  if (failures.length) {
+    lines.push(`\nFAILURES (${failures.reduce((a, f) => a + f.count, 0)} errors):`, ...failures.map(failureLine));
+  }
+  lines.push(`\n${runTime}`);
+  return lines.join('\n');
+}
+
+/**
+ * The plain bench's RESULTS.md (writeResults adds the cluster section the file had).
+ * @param {object} r the run: `quick`, `modeName`, `M` (the mode's settings), `mariadb` (server
+ *   version), `plan` (CONCURRENCY, HTTP_SLICE_SEC, TOKEN_CACHE_CAPACITY), `rawLabel`,
+ *   `loadBefore` (os.loadavg() at the start), `table`, `mem` (the memory run), `failures`,
+ *   `runTime`, `perRound` (key -> lib -> ops/s per round), `whatOf` (key -> label)
+ * @returns {string}
+ */
+function plainResults({ quick, modeName, M, mariadb, plan, rawLabel, loadBefore, table, mem, failures, runTime, perRound, whatOf }) {
+  const { CONCURRENCY, HTTP_SLICE_SEC, TOKEN_CACHE_CAPACITY } = plan;
+  const roundsTable = [
+    `| measurement | ${Array.from({ length: M.rounds }, (_, i) => `round ${i + 1}`).join(' | ')} |`,
+    `|---|${Array.from({ length: M.rounds }, () => '---:').join('|')}|`,
+  ];
+  for (const [key, byLib] of Object.entries(perRound)) {
+    for (const [lib, xs] of Object.entries(byLib)) roundsTable.push(`| ${whatOf[key]} — ${lib} | ${xs.map(fmtOps).join(' | ')} |`);
+  }
+  return [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench${quick ? ' -- --quick' : ''}\` (${modeName} mode) — see [README.md](README.md) for what each row means.`,
+    '',
+    '## Machine',
+    '',
+    ...machineLines(machine(mariadb)),
+    '',
+    '## Settings',
+    '',
+    `- ${M.rounds} measured rounds after one warm-up round; libraries interleaved in every round (first library alternates by round).`,
+    `- ${CONCURRENCY} operations in flight for every measurement (HTTP: ${CONCURRENCY} connections, no pipelining).`,
+    `- Parent-token getSession: hot, ${M.poolSize} sessions cycled (cached after the first pass); cold, ${M.coldPoolSize} sessions cycled in order, more than our verified-token cache holds (${TOKEN_CACHE_CAPACITY}), so every call verifies the token in full (the original has no such cache: every call verifies in both rows).`,
+    `- Library measurements and raw ceilings: ${M.dbMs} ms each; refreshSession and child-token getSession: a fixed ${M.chainSize} operations each (one fresh child token per operation).`,
+    `- HTTP: ${M.httpSec} s per endpoint per round, in ${HTTP_SLICE_SEC}-s slices interleaved across the three endpoints; autocannon in its own process, Express 4 server in another.`,
+    '- Both libraries: anti-CSRF on, dynamic signing keys (24 h), access tokens 3600 s, refresh tokens 2400 h, 50 pooled connections, own tables in the same database.',
+    `- Raw ceiling driver: ${rawLabel}.`,
+    `- Load average (1/5/15 min) at start: ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}; at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')} (${os.cpus().length} cores; anything well above the bench's own ~1–2 means other work was running).`,
+    '',
+    '## Results',
+    '',
+    table,
+    '',
+    'ops/s columns are medians over rounds; `ratio` (ours / original) and `ours/ceiling` are medians of the per-round ratios.',
+    '',
+    `Memory: RSS ${mb(mem.rssBefore)} → ${mb(mem.rssAfter)}, heap ${mb(mem.heapBefore)} → ${mb(mem.heapAfter)} over ${M.memCalls.toLocaleString('en')} calls after ${M.memWarmup.toLocaleString('en')} warm-up calls (${mem.gcForced ? 'full GC before each reading' : 'no forced GC'}).`,
+    '',
+    `Errors: ${failures.length === 0 ? 'none (every result verified).' : ''}`,
+    ...failures.map(failureLine),
+    '',
+    `${runTime}.`,
+    '',
+    '## Per-round ops/s',
+    '',
+    ...roundsTable,
+    '',
+  ].join('\n');
+}
+
 module.exports = {
   median,
   pairedRatio,
@@ -187,4 +274,6 @@ module.exports = {
   withSection,
   writeResults,
   writeClusterSection,
+  plainSummary,
+  plainResults,
 };

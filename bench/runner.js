@@ -7,10 +7,10 @@
  *
  * The deadline is checked on the clock rather than with a timer: an operation that resolves
  * without touching the event loop (a cached, synchronous fast path) would otherwise never let
- * the timer fire. The clock is read every CLOCK_EVERY operations, not before each
- * one: profiled, a clock read per operation was 4 % of a cached getSession (so it shrank the
- * measured ratio); the run overshoots by at most CLOCK_EVERY operations, and the rate is
- * computed from the time actually elapsed.
+ * the timer fire. The clock is read every CLOCK_EVERY operations, not before each one: a
+ * clock read is not small next to a cached getSession, and harness time that both libraries
+ * pay shrinks the ratio between them; the run overshoots by at most CLOCK_EVERY operations,
+ * and the rate is computed from the time actually elapsed.
  */
 
 const { performance } = require('node:perf_hooks');
@@ -18,6 +18,7 @@ const { performance } = require('node:perf_hooks');
 const MAX_ERROR_SAMPLES = 5;
 const CLOCK_EVERY = 16;
 
+/** An error as one line: `errType N: message` for the libraries' errors, else its message. */
 function describe(e) {
   if (e === null || e === undefined) return String(e);
   if (typeof e === 'object' && 'errType' in e) {
