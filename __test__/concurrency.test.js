@@ -77,37 +77,22 @@ async function rowsFor(userIds) {
 }
 
 function app() {
-  const a = express();
   const fail = (res, e) => {
     remember(e);
     const status = ST.Error.isErrorFromAuth(e) ? { 1000: 500, 2000: 401, 3000: 440, 4000: 403 }[e.errType] : 599;
     res.status(status).json({ errType: e.errType, message: String(e.message) });
   };
-  a.post('/login', async (req, res) => {
-    try {
-      const s = await STX.createNewSession(res, String(req.query.u), { u: req.query.u }, { n: Number(req.query.n) });
-      res.json({ handle: s.getHandle(), userId: s.getUserId() });
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  a.get('/me', async (req, res) => {
-    try {
-      const s = await STX.getSession(req, res, false);
-      res.json({ handle: s.getHandle(), userId: s.getUserId() });
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  a.post('/refresh', async (req, res) => {
-    try {
-      const s = await STX.refreshSession(req, res);
-      res.json({ handle: s.getHandle(), userId: s.getUserId() });
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  return a;
+  const who = (res, s) => res.json({ handle: s.getHandle(), userId: s.getUserId() });
+  return h.makeApp(
+    express,
+    {
+      'POST /login': async (req, res) =>
+        who(res, await STX.createNewSession(res, String(req.query.u), { u: req.query.u }, { n: Number(req.query.n) })),
+      'GET /me': async (req, res) => who(res, await STX.getSession(req, res, false)),
+      'POST /refresh': async (req, res) => who(res, await STX.refreshSession(req, res)),
+    },
+    { onError: fail },
+  );
 }
 
 /** One HTTP exchange with a jar; returns {status, json, response}. */

@@ -70,10 +70,7 @@ function fakeReqRes() {
   return { req, res: new http.ServerResponse(req) };
 }
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 // ---------------------------------------------------------------------------------------
 
