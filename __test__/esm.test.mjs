@@ -35,27 +35,7 @@ const require = createRequire(import.meta.url);
 const h = require('./helpers.js');
 const PREFIX = 'esm';
 
-const EXPRESS_EXPORTS = [
-  'Error',
-  'Session',
-  'close',
-  'createNewSession',
-  'getAllSessionHandlesForUser',
-  'getAllSessionsForUser',
-  'getSession',
-  'getSessionData',
-  'getSessionInfo',
-  'init',
-  'mergeSessionData',
-  'metrics',
-  'refreshSession',
-  'revokeAllSessionsForUser',
-  'revokeSessionUsingSessionHandle',
-  'setRelevantHeadersForOptionsAPI',
-  'updateSessionData',
-  'updateSessionInfo',
-];
-const CORE_EXPORTS = EXPRESS_EXPORTS.filter((n) => n !== 'Session' && n !== 'setRelevantHeadersForOptionsAPI');
+const { EXPRESS_EXPORTS, CORE_EXPORTS } = h;
 
 /**
  * Imports `names` from `file` (relative to this file) with a static named import, in an ES

@@ -36,6 +36,30 @@ function merge(a, b) {
   return out;
 }
 
+/** The value exports of the Express entry point `express.js` (SPEC §3), sorted. */
+const EXPRESS_EXPORTS = [
+  'Error',
+  'Session',
+  'close',
+  'createNewSession',
+  'getAllSessionHandlesForUser',
+  'getAllSessionsForUser',
+  'getSession',
+  'getSessionData',
+  'getSessionInfo',
+  'init',
+  'mergeSessionData',
+  'metrics',
+  'refreshSession',
+  'revokeAllSessionsForUser',
+  'revokeSessionUsingSessionHandle',
+  'setRelevantHeadersForOptionsAPI',
+  'updateSessionData',
+  'updateSessionInfo',
+];
+/** The value exports of the package root `index.js` (SPEC §4): the same but the Express-only two. */
+const CORE_EXPORTS = EXPRESS_EXPORTS.filter((n) => n !== 'Session' && n !== 'setRelevantHeadersForOptionsAPI');
+
 let pool = null;
 /** Runs SQL against the test database (for assertions and setup only). */
 function query(sql, params = []) {
@@ -363,6 +387,8 @@ async function rejectsWith(promise, errType, messagePattern) {
 
 module.exports = {
   db,
+  EXPRESS_EXPORTS,
+  CORE_EXPORTS,
   AUTH_COOKIES,
   configFor,
   query,
