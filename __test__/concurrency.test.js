@@ -110,6 +110,13 @@ async function send(jar, path, method = 'GET') {
   return { status: response.status, json, response };
 }
 
+/** Sends `path(i)` with every jar `i` at once (under the deadline); asserts every answer is 200; returns them. */
+async function allAnswer200(what, jars, path, method) {
+  const answers = await allWithin(what, jars.map((j, i) => send(j, path(i), method)));
+  assert.deepEqual(answers.map((r) => r.status).filter((s) => s !== 200), []);
+  return answers;
+}
+
 test.before(async () => {
   await h.dropTables(PREFIX);
   await ST.init(
@@ -173,8 +180,7 @@ test('500 concurrent logins over HTTP: all 200, each response carries its own us
     assert.equal(rows.get(r.json.handle).refresh_token_hash_2, hex2(jars[i].get('sRefreshToken')));
   });
   // And all 500 verify concurrently (no database needed, so this is quick).
-  const me = await allWithin('500 verifications', jars.map((j) => send(j, '/me')));
-  assert.deepEqual(me.map((r) => r.status).filter((s) => s !== 200), []);
+  const me = await allAnswer200('500 verifications', jars, () => '/me');
   me.forEach((r, i) => assert.equal(r.json.userId, ids[i]));
 });
 
@@ -213,19 +219,16 @@ test('200 concurrent refreshes of distinct sessions, then 200 concurrent first u
 test('200 concurrent refreshes over HTTP: all 200, none crossed', async () => {
   const ids = Array.from({ length: 200 }, (_, i) => `http-refresh-${i}`);
   const jars = ids.map(() => new h.CookieJar());
-  const logins = await allWithin('logins', ids.map((u, i) => send(jars[i], `/login?u=${u}&n=${i}`, 'POST')));
-  assert.deepEqual(logins.map((r) => r.status).filter((s) => s !== 200), []);
+  const logins = await allAnswer200('logins', jars, (i) => `/login?u=${ids[i]}&n=${i}`, 'POST');
   const before = jars.map((j) => j.get('sRefreshToken'));
-  const refreshed = await allWithin('200 HTTP refreshes', jars.map((j) => send(j, '/refresh', 'POST')));
-  assert.deepEqual(refreshed.map((r) => r.status).filter((s) => s !== 200), []);
+  const refreshed = await allAnswer200('200 HTTP refreshes', jars, () => '/refresh', 'POST');
   refreshed.forEach((r, i) => {
     assert.equal(r.json.userId, ids[i]);
     assert.equal(r.json.handle, logins[i].json.handle);
     assert.notEqual(jars[i].get('sRefreshToken'), before[i], 'a new refresh token');
   });
   // The new access tokens are child tokens: their first use promotes, concurrently.
-  const me = await allWithin('200 first uses', jars.map((j) => send(j, '/me')));
-  assert.deepEqual(me.map((r) => r.status).filter((s) => s !== 200), []);
+  const me = await allAnswer200('200 first uses', jars, () => '/me');
   me.forEach((r, i) => assert.equal(r.json.userId, ids[i]));
   const rows = await rowsFor(ids);
   logins.forEach((l, i) => assert.equal(rows.get(l.json.handle).refresh_token_hash_2, hex2(jars[i].get('sRefreshToken'))));
