@@ -45,20 +45,7 @@ async function initWith(src, signingKey = {}, extra = {}) {
   return errors;
 }
 
-test.beforeEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-  await h.dropTables(PREFIX);
-});
-
-test.afterEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-});
-
-test.after(async () => {
-  await h.endQueries();
-});
+h.freshForEachTest(ST, () => h.dropTables(PREFIX));
 
 test('tokens are signed with the key the app supplies, and it is asked on every sign and verify', async () => {
   const secret = crypto.randomBytes(24).toString('hex');

@@ -5,7 +5,7 @@
  * GENERAL_ERROR naming the column, never a panic, a hang or a wrong answer.
  */
 
-const { test, before, after } = require('node:test');
+const { test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const ST = require('../index.js');
 const h = require('./helpers.js');
@@ -23,10 +23,7 @@ before(async () => {
   await ST.init(h.configFor(PREFIX, { tokens: { accessToken: { blacklisting: true } } }));
 });
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 test('a session row whose expires_at is not a number: GENERAL_ERROR naming the column, and the process lives on', async () => {
   const s = await ST.createNewSession('alice', null, { a: 1 });

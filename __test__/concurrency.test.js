@@ -77,37 +77,22 @@ async function rowsFor(userIds) {
 }
 
 function app() {
-  const a = express();
   const fail = (res, e) => {
     remember(e);
     const status = ST.Error.isErrorFromAuth(e) ? { 1000: 500, 2000: 401, 3000: 440, 4000: 403 }[e.errType] : 599;
     res.status(status).json({ errType: e.errType, message: String(e.message) });
   };
-  a.post('/login', async (req, res) => {
-    try {
-      const s = await STX.createNewSession(res, String(req.query.u), { u: req.query.u }, { n: Number(req.query.n) });
-      res.json({ handle: s.getHandle(), userId: s.getUserId() });
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  a.get('/me', async (req, res) => {
-    try {
-      const s = await STX.getSession(req, res, false);
-      res.json({ handle: s.getHandle(), userId: s.getUserId() });
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  a.post('/refresh', async (req, res) => {
-    try {
-      const s = await STX.refreshSession(req, res);
-      res.json({ handle: s.getHandle(), userId: s.getUserId() });
-    } catch (e) {
-      fail(res, e);
-    }
-  });
-  return a;
+  const who = (res, s) => res.json({ handle: s.getHandle(), userId: s.getUserId() });
+  return h.makeApp(
+    express,
+    {
+      'POST /login': async (req, res) =>
+        who(res, await STX.createNewSession(res, String(req.query.u), { u: req.query.u }, { n: Number(req.query.n) })),
+      'GET /me': async (req, res) => who(res, await STX.getSession(req, res, false)),
+      'POST /refresh': async (req, res) => who(res, await STX.refreshSession(req, res)),
+    },
+    { onError: fail },
+  );
 }
 
 /** One HTTP exchange with a jar; returns {status, json, response}. */
@@ -123,6 +108,13 @@ async function send(jar, path, method = 'GET') {
   const rt = h.getCookie(response, 'sRefreshToken');
   if (rt && rt.value) rawRefreshTokens.add(rt.value);
   return { status: response.status, json, response };
+}
+
+/** Sends `path(i)` with every jar `i` at once (under the deadline); asserts every answer is 200; returns them. */
+async function allAnswer200(what, jars, path, method) {
+  const answers = await allWithin(what, jars.map((j, i) => send(j, path(i), method)));
+  assert.deepEqual(answers.map((r) => r.status).filter((s) => s !== 200), []);
+  return answers;
 }
 
 test.before(async () => {
@@ -188,8 +180,7 @@ test('500 concurrent logins over HTTP: all 200, each response carries its own us
     assert.equal(rows.get(r.json.handle).refresh_token_hash_2, hex2(jars[i].get('sRefreshToken')));
   });
   // And all 500 verify concurrently (no database needed, so this is quick).
-  const me = await allWithin('500 verifications', jars.map((j) => send(j, '/me')));
-  assert.deepEqual(me.map((r) => r.status).filter((s) => s !== 200), []);
+  const me = await allAnswer200('500 verifications', jars, () => '/me');
   me.forEach((r, i) => assert.equal(r.json.userId, ids[i]));
 });
 
@@ -228,19 +219,16 @@ test('200 concurrent refreshes of distinct sessions, then 200 concurrent first u
 test('200 concurrent refreshes over HTTP: all 200, none crossed', async () => {
   const ids = Array.from({ length: 200 }, (_, i) => `http-refresh-${i}`);
   const jars = ids.map(() => new h.CookieJar());
-  const logins = await allWithin('logins', ids.map((u, i) => send(jars[i], `/login?u=${u}&n=${i}`, 'POST')));
-  assert.deepEqual(logins.map((r) => r.status).filter((s) => s !== 200), []);
+  const logins = await allAnswer200('logins', jars, (i) => `/login?u=${ids[i]}&n=${i}`, 'POST');
   const before = jars.map((j) => j.get('sRefreshToken'));
-  const refreshed = await allWithin('200 HTTP refreshes', jars.map((j) => send(j, '/refresh', 'POST')));
-  assert.deepEqual(refreshed.map((r) => r.status).filter((s) => s !== 200), []);
+  const refreshed = await allAnswer200('200 HTTP refreshes', jars, () => '/refresh', 'POST');
   refreshed.forEach((r, i) => {
     assert.equal(r.json.userId, ids[i]);
     assert.equal(r.json.handle, logins[i].json.handle);
     assert.notEqual(jars[i].get('sRefreshToken'), before[i], 'a new refresh token');
   });
   // The new access tokens are child tokens: their first use promotes, concurrently.
-  const me = await allWithin('200 first uses', jars.map((j) => send(j, '/me')));
-  assert.deepEqual(me.map((r) => r.status).filter((s) => s !== 200), []);
+  const me = await allAnswer200('200 first uses', jars, () => '/me');
   me.forEach((r, i) => assert.equal(r.json.userId, ids[i]));
   const rows = await rowsFor(ids);
   logins.forEach((l, i) => assert.equal(rows.get(l.json.handle).refresh_token_hash_2, hex2(jars[i].get('sRefreshToken'))));

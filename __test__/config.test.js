@@ -70,10 +70,7 @@ function fakeReqRes() {
   return { req, res: new http.ServerResponse(req) };
 }
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 // ---------------------------------------------------------------------------------------
 
@@ -110,123 +107,48 @@ describe('before init', () => {
 describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () => {
   const fn = () => {};
   const long65 = 't'.repeat(65);
-  // [path ('' = the whole config), value, field the message must name]
-  const cases = [
-    ['', undefined, 'config'],
-    ['', null, 'config'],
-    ['', 'config', 'config'],
-    ['', 42, 'config'],
-    ['', [], 'config'],
+  // [path ('' = the whole config), its invalid values, the field named if not the path]
+  const groups = [
+    ['', [undefined, null, 'config', 42, []]],
 
-    ['mysql', DELETE, 'mysql'],
-    ['mysql', 'localhost', 'mysql'],
-    ['mysql.host', 127, 'mysql.host'],
-    ['mysql.host', fn, 'mysql.host'],
-    ['mysql.port', 0, 'mysql.port'],
-    ['mysql.port', -1, 'mysql.port'],
-    ['mysql.port', 65536, 'mysql.port'],
-    ['mysql.port', 3306.5, 'mysql.port'],
-    ['mysql.port', '3306abc', 'mysql.port'],
-    ['mysql.port', ' 3306', 'mysql.port'],
-    ['mysql.port', '1e3', 'mysql.port'],
-    ['mysql.port', '0x10', 'mysql.port'],
-    ['mysql.port', '', 'mysql.port'],
-    ['mysql.port', '0', 'mysql.port'],
-    ['mysql.port', '65536', 'mysql.port'],
-    ['mysql.port', NaN, 'mysql.port'],
-    ['mysql.user', DELETE, 'mysql.user'],
-    ['mysql.user', 1, 'mysql.user'],
-    ['mysql.password', DELETE, 'mysql.password'],
-    ['mysql.password', 1234, 'mysql.password'],
-    ['mysql.database', DELETE, 'mysql.database'],
-    ['mysql.database', 1, 'mysql.database'],
-    ['mysql.database', '', 'mysql.database'],
-    ['mysql.connectionLimit', 0, 'mysql.connectionLimit'],
-    ['mysql.connectionLimit', -5, 'mysql.connectionLimit'],
-    ['mysql.connectionLimit', '10x', 'mysql.connectionLimit'],
-    ['mysql.connectionLimit', '-5', 'mysql.connectionLimit'],
-    ['mysql.connectionLimit', 2.5, 'mysql.connectionLimit'],
-    ['mysql.tables', 'cfg_keys', 'mysql.tables'],
-    ['mysql.tables.signingKey', 'a-b', 'mysql.tables.signingKey'],
-    ['mysql.tables.signingKey', 'x; DROP TABLE y', 'mysql.tables.signingKey'],
-    ['mysql.tables.signingKey', long65, 'mysql.tables.signingKey'],
-    ['mysql.tables.signingKey', '', 'mysql.tables.signingKey'],
-    ['mysql.tables.signingKey', 'tâble', 'mysql.tables.signingKey'],
-    ['mysql.tables.signingKey', 'a`b', 'mysql.tables.signingKey'],
-    ['mysql.tables.signingKey', 7, 'mysql.tables.signingKey'],
-    ['mysql.tables.refreshTokens', 'a-b', 'mysql.tables.refreshTokens'],
-    ['mysql.tables.refreshTokens', 'x; DROP TABLE y', 'mysql.tables.refreshTokens'],
-    ['mysql.tables.refreshTokens', long65, 'mysql.tables.refreshTokens'],
-    ['mysql.tables.refreshTokens', '', 'mysql.tables.refreshTokens'],
-    ['mysql.tables.refreshTokens', 'cfg_keys', 'mysql.tables'], // same as signingKey
-    ['mysql.ssl', 'yes', 'mysql.ssl'],
+    ['mysql', [DELETE, 'localhost']],
+    ['mysql.host', [127, fn]],
+    ['mysql.port', [0, -1, 65536, 3306.5, '3306abc', ' 3306', '1e3', '0x10', '', '0', '65536', NaN]],
+    ['mysql.user', [DELETE, 1]],
+    ['mysql.password', [DELETE, 1234]],
+    ['mysql.database', [DELETE, 1, '']],
+    ['mysql.connectionLimit', [0, -5, '10x', '-5', 2.5]],
+    ['mysql.tables', ['cfg_keys']],
+    ['mysql.tables.signingKey', ['a-b', 'x; DROP TABLE y', long65, '', 'tâble', 'a`b', 7]],
+    ['mysql.tables.refreshTokens', ['a-b', 'x; DROP TABLE y', long65, '']],
+    ['mysql.tables.refreshTokens', ['cfg_keys'], 'mysql.tables'], // same as signingKey
+    ['mysql.ssl', ['yes']],
 
-    ['tokens', DELETE, 'tokens'],
-    ['tokens', true, 'tokens'],
-    ['tokens.accessToken', 'x', 'tokens.accessToken'],
-    ['tokens.accessToken.signingKey', 'secret', 'tokens.accessToken.signingKey'],
-    ['tokens.accessToken.signingKey.dynamic', 'yes', 'tokens.accessToken.signingKey.dynamic'],
-    ['tokens.accessToken.signingKey.updateInterval', 0, 'tokens.accessToken.signingKey.updateInterval'],
-    ['tokens.accessToken.signingKey.updateInterval', 0.5, 'tokens.accessToken.signingKey.updateInterval'],
-    ['tokens.accessToken.signingKey.updateInterval', 721, 'tokens.accessToken.signingKey.updateInterval'],
-    ['tokens.accessToken.signingKey.updateInterval', '24.5', 'tokens.accessToken.signingKey.updateInterval'],
-    ['tokens.accessToken.signingKey.get', 'secret', 'tokens.accessToken.signingKey.get'],
-    ['tokens.accessToken.signingKey.get', 5, 'tokens.accessToken.signingKey.get'],
-    ['tokens.accessToken.signingKey.get', {}, 'tokens.accessToken.signingKey.get'],
-    ['tokens.accessToken.signingKey.get', '\u0000function', 'tokens.accessToken.signingKey.get'],
-    ['tokens.accessToken.validity', 9, 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', 9.99, 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', 86400001, 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', -3600, 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', '3600 ', 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', '9', 'tokens.accessToken.validity'],
-    ['tokens.accessToken.validity', Infinity, 'tokens.accessToken.validity'],
-    ['tokens.accessToken.blacklisting', 'true', 'tokens.accessToken.blacklisting'],
-    ['tokens.accessToken.blacklisting', 1, 'tokens.accessToken.blacklisting'],
-    ['tokens.accessToken.accessTokenPath', 5, 'tokens.accessToken.accessTokenPath'],
-    ['tokens.accessToken.accessTokenPath', '', 'tokens.accessToken.accessTokenPath'],
-    ['tokens.accessToken.accessTokenPath', 'api', 'tokens.accessToken.accessTokenPath'],
-    ['tokens.accessToken.accessTokenPath', '/a; Domain=evil.com', 'tokens.accessToken.accessTokenPath'],
-    ['tokens.refreshToken', DELETE, 'tokens.refreshToken'],
-    ['tokens.refreshToken', '/refresh', 'tokens.refreshToken'],
-    ['tokens.refreshToken.validity', 0, 'tokens.refreshToken.validity'],
-    ['tokens.refreshToken.validity', 8761, 'tokens.refreshToken.validity'],
-    ['tokens.refreshToken.validity', '+100', 'tokens.refreshToken.validity'],
-    ['tokens.refreshToken.removalCronjobInterval', '0 0 * * *', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', '0 0 0 32 * *', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', '61 * * * * *', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', '0 0 25 * * *', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', '0 0 0 1 13 *', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', 'every day', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', '', 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.removalCronjobInterval', 60, 'tokens.refreshToken.removalCronjobInterval'],
-    ['tokens.refreshToken.renewTokenPath', DELETE, 'tokens.refreshToken.renewTokenPath'],
-    ['tokens.refreshToken.renewTokenPath', 5, 'tokens.refreshToken.renewTokenPath'],
-    ['tokens.refreshToken.renewTokenPath', '', 'tokens.refreshToken.renewTokenPath'],
-    ['tokens.refreshToken.renewTokenPath', 'refresh', 'tokens.refreshToken.renewTokenPath'],
-    ['tokens.enableAntiCsrf', 'false', 'tokens.enableAntiCsrf'],
-    ['tokens.enableAntiCsrf', 0, 'tokens.enableAntiCsrf'],
+    ['tokens', [DELETE, true]],
+    ['tokens.accessToken', ['x']],
+    ['tokens.accessToken.signingKey', ['secret']],
+    ['tokens.accessToken.signingKey.dynamic', ['yes']],
+    ['tokens.accessToken.signingKey.updateInterval', [0, 0.5, 721, '24.5']],
+    ['tokens.accessToken.signingKey.get', ['secret', 5, {}, '\u0000function']],
+    ['tokens.accessToken.validity', [9, 9.99, 86400001, -3600, '3600 ', '9', Infinity]],
+    ['tokens.accessToken.blacklisting', ['true', 1]],
+    ['tokens.accessToken.accessTokenPath', [5, '', 'api', '/a; Domain=evil.com']],
+    ['tokens.refreshToken', [DELETE, '/refresh']],
+    ['tokens.refreshToken.validity', [0, 8761, '+100']],
+    ['tokens.refreshToken.removalCronjobInterval', ['0 0 * * *', '0 0 0 32 * *', '61 * * * * *', '0 0 25 * * *', '0 0 0 1 13 *', 'every day', '', 60]],
+    ['tokens.refreshToken.renewTokenPath', [DELETE, 5, '', 'refresh']],
+    ['tokens.enableAntiCsrf', ['false', 0]],
 
-    ['logging', 'console', 'logging'],
-    ['logging.info', 'console.log', 'logging.info'],
-    ['logging.info', 5, 'logging.info'],
-    ['logging.info', '\u0000function', 'logging.info'],
-    ['logging.error', true, 'logging.error'],
-    ['logging.error', {}, 'logging.error'],
+    ['logging', ['console']],
+    ['logging.info', ['console.log', 5, '\u0000function']],
+    ['logging.error', [true, {}]],
 
-    ['cookie', DELETE, 'cookie'],
-    ['cookie', 'localhost', 'cookie'],
-    ['cookie.domain', DELETE, 'cookie.domain'],
-    ['cookie.domain', 5, 'cookie.domain'],
-    ['cookie.domain', '', 'cookie.domain'],
-    ['cookie.domain', 'a.com; Path=/x', 'cookie.domain'],
-    ['cookie.secure', 'true', 'cookie.secure'],
-    ['cookie.secure', 1, 'cookie.secure'],
-    ['cookie.sameSite', 'bogus', 'cookie.sameSite'],
-    ['cookie.sameSite', '', 'cookie.sameSite'],
-    ['cookie.sameSite', true, 'cookie.sameSite'],
-    ['cookie.sameSite', 'none', 'cookie.sameSite'], // with secure: false (configFor's default)
+    ['cookie', [DELETE, 'localhost']],
+    ['cookie.domain', [DELETE, 5, '', 'a.com; Path=/x']],
+    ['cookie.secure', ['true', 1]],
+    ['cookie.sameSite', ['bogus', '', true, 'none']], // 'none' with secure: false (configFor's default)
   ];
+  const cases = groups.flatMap(([path, values, field = path || 'config']) => values.map((value) => [path, value, field]));
 
   for (const [path, value, field] of cases) {
     const shown = show(value);
@@ -318,21 +240,18 @@ describe('unknown keys: GENERAL_ERROR naming the full path and a close option, n
 // ---------------------------------------------------------------------------------------
 
 describe('boundary values are accepted', () => {
+  // [path, its accepted boundary values]
   const cases = [
-    ['tokens.accessToken.validity', 10],
-    ['tokens.accessToken.validity', 86400000],
-    ['tokens.accessToken.signingKey.updateInterval', 1],
-    ['tokens.accessToken.signingKey.updateInterval', 720],
-    ['tokens.refreshToken.validity', 1],
-    ['tokens.refreshToken.validity', 8760],
-    ['mysql.connectionLimit', 1],
-    ['mysql.password', ''],
-    ['tokens.refreshToken.removalCronjobInterval', '*/5 * * * * *'],
-    ['tokens.accessToken.signingKey.get', async () => 'an-app-supplied-secret'],
-    ['logging.info', () => {}],
-    ['cookie.sameSite', 'strict'],
-    ['cookie.sameSite', 'lax'],
-  ];
+    ['tokens.accessToken.validity', [10, 86400000]],
+    ['tokens.accessToken.signingKey.updateInterval', [1, 720]],
+    ['tokens.refreshToken.validity', [1, 8760]],
+    ['mysql.connectionLimit', [1]],
+    ['mysql.password', ['']],
+    ['tokens.refreshToken.removalCronjobInterval', ['*/5 * * * * *']],
+    ['tokens.accessToken.signingKey.get', [async () => 'an-app-supplied-secret']],
+    ['logging.info', [() => {}]],
+    ['cookie.sameSite', ['strict', 'lax']],
+  ].flatMap(([path, values]) => values.map((value) => [path, value]));
   for (const [path, value] of cases) {
     const shown = show(value);
     test(`${path} = ${shown}`, async (t) => {

@@ -33,10 +33,7 @@ before(async () => {
   await h.dropTables('edge_ours');
 });
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 const counts = { rows: 0, same: 0, deviations: 0 };
 

@@ -174,14 +174,7 @@ describe('round trip through the native fast path (real MySQL)', () => {
   const native = require('../lib/native.js');
   const h = require('./helpers.js');
 
-  before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX));
-  });
-  after(async () => {
-    await ST.close();
-    await h.endQueries();
-  });
+  h.initOnTables(ST, PREFIX);
 
   const cases = [
     ['ASCII userId, object payload', 'user-1', { role: 'admin', n: [1, 2.5, -3], nested: { ok: true, none: null } }],
@@ -232,14 +225,7 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
   const h = require('./helpers.js');
   const { isNativeFailure, TRY_REFRESH_TOKEN, UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = require('../lib/errors.js');
 
-  before(async () => {
-    await h.dropTables(`${PREFIX}_f`);
-    await ST.init(h.configFor(`${PREFIX}_f`));
-  });
-  after(async () => {
-    await ST.close();
-    await h.endQueries();
-  });
+  h.initOnTables(ST, `${PREFIX}_f`);
 
   /** A failure value: the kind as a number, the message with no code in it. */
   function assertFailure(r, errType, message) {

@@ -39,10 +39,7 @@ async function storedHash2(handle) {
 
 describe('framework-free API (package root)', () => {
   before(() => h.dropTables(PREFIX));
-  after(async () => {
-    await ST.close();
-    await h.endQueries();
-  });
+  h.closeAfter(ST);
 
   describe('default config', () => {
     before(() => ST.init(h.configFor(PREFIX)));

@@ -7,7 +7,7 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const express = require('express');
@@ -20,7 +20,7 @@ const PREFIX = 'gs_test';
 const SESSIONS = `${PREFIX}_sessions`;
 const ACCESS_VALIDITY_MS = 3600 * 1000; // the default accessToken.validity
 const REFRESH_VALIDITY_MS = 2400 * 3600 * 1000; // the default refreshToken.validity
-const AUTH_COOKIES = ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken'];
+const { AUTH_COOKIES } = h;
 
 const { GENERAL_ERROR, UNAUTHORISED, TRY_REFRESH_TOKEN } = ST.Error;
 
@@ -38,62 +38,31 @@ const CSRF_ARGS = new Map([
   ['object', {}],
 ]);
 
-/** Responds with a package error as 440 + {errType, message}; anything else as 500. */
-function sendError(res, e) {
-  if (ST.Error.isErrorFromAuth(e)) res.status(440).json({ errType: e.errType, message: e.message });
-  else res.status(500).json({ message: String(e && e.stack) });
-}
+const sessionBody = (s) => ({ userId: s.getUserId(), payload: s.getJWTPayload(), handle: s.getHandle() });
 
 function makeApp({ withCookieParser }) {
-  const app = express();
-  if (withCookieParser) app.use(cookieParser());
-  app.post('/login', async (req, res) => {
-    try {
-      const s = await ST.createNewSession(res, req.query.user || 'user-1', { role: 'reader' }, { n: 1 });
-      res.json({ handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  app.get('/session', async (req, res) => {
-    const mode = req.query.csrf || 'false';
-    assert.ok(CSRF_ARGS.has(mode), `unknown csrf mode ${mode}`);
-    try {
-      const s = await ST.getSession(req, res, CSRF_ARGS.get(mode));
-      res.json({ userId: s.getUserId(), payload: s.getJWTPayload(), handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  // The Cookie header removed after any middleware ran: only req.cookies is left to read.
-  app.get('/session-without-cookie-header', async (req, res) => {
-    delete req.headers.cookie;
-    try {
-      const s = await ST.getSession(req, res, false);
-      res.json({ userId: s.getUserId(), payload: s.getJWTPayload(), handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  app.post('/refresh', async (req, res) => {
-    try {
-      const s = await ST.refreshSession(req, res);
-      res.json({ handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  return app;
+  return h.makeApp(
+    express,
+    {
+      'POST /login': h.loginRoute(() => [{ role: 'reader' }, { n: 1 }]),
+      'GET /session': async (req, res) => {
+        const mode = req.query.csrf || 'false';
+        assert.ok(CSRF_ARGS.has(mode), `unknown csrf mode ${mode}`);
+        res.json(sessionBody(await ST.getSession(req, res, CSRF_ARGS.get(mode))));
+      },
+      // The Cookie header removed after any middleware ran: only req.cookies is left to read.
+      'GET /session-without-cookie-header': async (req, res) => {
+        delete req.headers.cookie;
+        res.json(sessionBody(await ST.getSession(req, res, false)));
+      },
+      'POST /refresh': async (req, res) => res.json({ handle: (await ST.refreshSession(req, res)).getHandle() }),
+    },
+    { use: withCookieParser ? [cookieParser()] : [] },
+  );
 }
 
-/** Logs in with a fresh jar; returns the jar, the handle and the anti-csrf token. */
-async function login(url, user = 'user-1') {
-  const jar = new h.CookieJar();
-  const r = await h.send(url, jar, `/login?user=${encodeURIComponent(user)}`, { method: 'POST' });
-  assert.equal(r.status, 200, r.text_);
-  for (const name of AUTH_COOKIES) assert.ok(jar.get(name), `login should set ${name}`);
-  return { jar, handle: JSON.parse(r.text_).handle, antiCsrf: r.headers.get('anti-csrf') };
-}
+const login = h.login;
+const shouldFailWith = h.shouldFailWith;
 
 function getSession(url, jar, { csrf = 'false', headers = {} } = {}) {
   return h.send(url, jar, `/session?csrf=${csrf}`, { headers });
@@ -103,10 +72,15 @@ function refresh(url, jar) {
   return h.send(url, jar, '/refresh', { method: 'POST' });
 }
 
-/** The response is a package error of `errType`. */
-function shouldFailWith(response, errType) {
-  assert.equal(response.status, 440, `expected a package error, got ${response.status}: ${response.text_}`);
-  assert.equal(JSON.parse(response.text_).errType, errType, response.text_);
+/** Logs in, then verifies the session 100 times (each must answer 200); returns the SQL statements sent. */
+async function statementsOf100GetSessions(url) {
+  const { jar } = await login(url);
+  const before = native.testQueryCount();
+  for (let i = 0; i < 100; i++) {
+    const r = await getSession(url, jar);
+    assert.equal(r.status, 200, r.text_);
+  }
+  return native.testQueryCount() - before;
 }
 
 /** The response verified the session of `userId`. */
@@ -221,13 +195,10 @@ describe('getSession (Express)', () => {
   });
 
   after(async () => {
-    native.testSetClockOffset(0);
     for (const s of Object.values(servers)) await s.close();
-    await ST.close();
-    await h.endQueries();
   });
-
-  afterEach(() => native.testSetClockOffset(0));
+  h.resetClock();
+  h.closeAfter(ST);
 
   describe('default config (anti-CSRF on, no blacklisting)', () => {
     before(() => ST.init(h.configFor(PREFIX)));
@@ -471,13 +442,7 @@ describe('getSession (Express)', () => {
         });
 
         it('the no-DB fast path: 100 getSession calls with a parent token send no SQL', async () => {
-          const { jar } = await login(url());
-          const before = native.testQueryCount();
-          for (let i = 0; i < 100; i++) {
-            const r = await getSession(url(), jar);
-            assert.equal(r.status, 200, r.text_);
-          }
-          assert.equal(native.testQueryCount(), before);
+          assert.equal(await statementsOf100GetSessions(url()), 0);
         });
       });
     }
@@ -545,13 +510,7 @@ describe('getSession (Express)', () => {
         });
 
         it('each getSession sends exactly one SQL statement', async () => {
-          const { jar } = await login(url());
-          const before = native.testQueryCount();
-          for (let i = 0; i < 100; i++) {
-            const r = await getSession(url(), jar);
-            assert.equal(r.status, 200, r.text_);
-          }
-          assert.equal(native.testQueryCount() - before, 100);
+          assert.equal(await statementsOf100GetSessions(url()), 100);
         });
       });
     }

@@ -1,7 +1,9 @@
 'use strict';
 /**
- * Shared test helpers: per-file tables in the real MySQL, an Express app on a free port,
- * a browser-like cookie jar, and small assertion factories in express-session's style.
+ * Shared test helpers: per-file tables in the real MySQL and the hooks that set them up,
+ * Express apps built from route tables on a free port, a browser-like cookie jar, and small
+ * assertion factories in express-session's style. node:test and the addon are loaded on first
+ * use only: the fixtures load this file in processes of their own, outside the test runner.
  */
 
 const assert = require('node:assert/strict');
@@ -16,15 +18,10 @@ const db = settingsFromEnv();
  * files can run in parallel. `overrides` is merged one level deep per section.
  */
 function configFor(prefix, overrides = {}) {
+  const { host, port, user, password, database } = db;
+  const tables = { signingKey: `${prefix}_keys`, refreshTokens: `${prefix}_sessions` };
   const base = {
-    mysql: {
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      database: db.database,
-      tables: { signingKey: `${prefix}_keys`, refreshTokens: `${prefix}_sessions` },
-    },
+    mysql: { host, port, user, password, database, tables },
     tokens: { refreshToken: { renewTokenPath: '/refresh' } },
     cookie: { domain: 'localhost', secure: false },
   };
@@ -38,6 +35,30 @@ function merge(a, b) {
   for (const k of Object.keys(b)) out[k] = merge(a[k], b[k]);
   return out;
 }
+
+/** The value exports of the Express entry point `express.js` (SPEC §3), sorted. */
+const EXPRESS_EXPORTS = [
+  'Error',
+  'Session',
+  'close',
+  'createNewSession',
+  'getAllSessionHandlesForUser',
+  'getAllSessionsForUser',
+  'getSession',
+  'getSessionData',
+  'getSessionInfo',
+  'init',
+  'mergeSessionData',
+  'metrics',
+  'refreshSession',
+  'revokeAllSessionsForUser',
+  'revokeSessionUsingSessionHandle',
+  'setRelevantHeadersForOptionsAPI',
+  'updateSessionData',
+  'updateSessionInfo',
+];
+/** The value exports of the package root `index.js` (SPEC §4): the same but the Express-only two. */
+const CORE_EXPORTS = EXPRESS_EXPORTS.filter((n) => n !== 'Session' && n !== 'setRelevantHeadersForOptionsAPI');
 
 let pool = null;
 /** Runs SQL against the test database (for assertions and setup only). */
@@ -58,6 +79,81 @@ function endQueries() {
   pool = null;
   return new Promise((resolve) => p.end(() => resolve()));
 }
+
+// ---------------------------------------------------------------------------------------
+// Hooks. Each registers node:test hooks on the suite it is called in (or on the file).
+
+/** node:test, loaded on first use (see the top of this file). */
+const nodeTest = () => require('node:test');
+
+/** The addon's test hooks (lib/native.js), loaded on first use, after a suite set its env. */
+const native = () => require('../lib/native.js');
+
+/** After the suite: closes `lib` (this package's index.js or express.js) and the assertion pool. */
+function closeAfter(lib) {
+  nodeTest().after(async () => {
+    await lib.close();
+    await endQueries();
+  });
+}
+
+/**
+ * Before the suite: drops `prefix`'s tables and initialises `lib` on them with
+ * configFor(prefix, overrides); after it, closeAfter(lib).
+ */
+function initOnTables(lib, prefix, overrides) {
+  nodeTest().before(async () => {
+    await dropTables(prefix);
+    await lib.init(configFor(prefix, overrides));
+  });
+  closeAfter(lib);
+}
+
+/** Puts the addon clock back to real time after each test and after the suite. */
+function resetClock() {
+  const { afterEach, after } = nodeTest();
+  afterEach(() => native().testSetClockOffset(0));
+  after(() => native().testSetClockOffset(0));
+}
+
+/**
+ * For suites whose tests each initialise `lib` themselves: before each test the clock is real
+ * time, `lib` closed and `clean()` run; after each, the clock is reset and `lib` closed; after
+ * the suite, `clean()` again if `cleanAfter`, and the assertion pool is ended.
+ */
+function freshForEachTest(lib, clean, { cleanAfter = false } = {}) {
+  const { beforeEach, afterEach, after } = nodeTest();
+  beforeEach(async () => {
+    native().testSetClockOffset(0);
+    await lib.close();
+    await clean();
+  });
+  afterEach(async () => {
+    native().testSetClockOffset(0);
+    await lib.close();
+  });
+  after(async () => {
+    if (cleanAfter) await clean();
+    await endQueries();
+  });
+}
+
+/** Resolves after `ms` milliseconds. */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every `step` ms until it returns truthy or `ms` pass; returns the last value. */
+async function waitFor(fn, ms, step = 50) {
+  const end = Date.now() + ms;
+  let v = await fn();
+  while (!v && Date.now() < end) {
+    await sleep(step);
+    v = await fn();
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------
+// Express apps and HTTP.
 
 /** Starts `app` (an Express app or request listener) on a free port; returns {url, close}. */
 function listen(app) {
@@ -134,6 +230,101 @@ async function send(base, jar, path, { method = 'GET', headers = {} } = {}) {
   return response;
 }
 
+/**
+ * Responds to a package error with 440 + {errType, message} (and `err` for token theft);
+ * to anything else with 500 + {message: the stack}.
+ */
+function sendError(res, e) {
+  const { Error: AuthError } = require('../index.js');
+  if (AuthError.isErrorFromAuth(e)) {
+    const err = e.errType === AuthError.UNAUTHORISED_AND_TOKEN_THEFT_DETECTED ? e.err : undefined;
+    res.status(440).json({ errType: e.errType, message: e.message, err });
+  } else {
+    res.status(500).json({ message: String(e && e.stack) });
+  }
+}
+
+/** Responds 440 with only the errType as text. */
+function sendErrType(res, e) {
+  res.status(440).send(String(e.errType));
+}
+
+/**
+ * An Express app (from `express`, the suite's own require('express'), so Express 5 can stand
+ * in) built from a route table: `routes` maps 'METHOD /path' to an async (req, res) handler;
+ * a handler that throws or rejects is answered by `onError(res, e)`. `use`: middleware
+ * mounted before the routes.
+ */
+function makeApp(express, routes, { use = [], onError = sendError } = {}) {
+  const app = express();
+  for (const middleware of use) app.use(middleware);
+  for (const [route, handler] of Object.entries(routes)) {
+    const [method, path] = route.split(' ');
+    app[method.toLowerCase()](path, async (req, res) => {
+      try {
+        await handler(req, res);
+      } catch (e) {
+        onError(res, e);
+      }
+    });
+  }
+  return app;
+}
+
+/**
+ * A POST /login?user= handler for makeApp: this package's Express createNewSession for the
+ * user (default 'user-1') with the [jwtPayload, sessionData] `args(user)` gives; answers {handle}.
+ */
+function loginRoute(args) {
+  return async (req, res) => {
+    const user = req.query.user || 'user-1';
+    const s = await require('../express.js').createNewSession(res, user, ...args(user));
+    res.json({ handle: s.getHandle() });
+  };
+}
+
+/**
+ * A handler for makeApp that logs in with this package's Express createNewSession(res, ...args)
+ * (a fixed user) and answers 'ok'.
+ */
+function loginOkRoute(...args) {
+  return async (req, res) => {
+    await require('../express.js').createNewSession(res, ...args);
+    res.send('ok');
+  };
+}
+
+/** A POST /refresh handler for makeApp: `lib`'s refreshSession (default this package's Express API); answers 'ok'. */
+function refreshOkRoute(lib = require('../express.js')) {
+  return async (req, res) => {
+    await lib.refreshSession(req, res);
+    res.send('ok');
+  };
+}
+
+/** The three cookies a login sets and a logout clears. */
+const AUTH_COOKIES = ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken'];
+
+/**
+ * Logs `user` in through the POST /login?user= route of an app at `url` (see loginRoute), with
+ * a fresh jar; asserts 200 and all three auth cookies. Returns {jar, handle, antiCsrf, response}.
+ */
+async function login(url, user = 'user-1') {
+  const jar = new CookieJar();
+  const response = await send(url, jar, `/login?user=${encodeURIComponent(user)}`, { method: 'POST' });
+  assert.equal(response.status, 200, response.text_);
+  for (const name of AUTH_COOKIES) assert.ok(jar.get(name), `login should set ${name}`);
+  return { jar, handle: JSON.parse(response.text_).handle, antiCsrf: response.headers.get('anti-csrf'), response };
+}
+
+/** Assertion factory: the response is sendError's answer to a package error of `errType`; returns its body. */
+function shouldFailWith(response, errType) {
+  assert.equal(response.status, 440, `expected a package error, got ${response.status}: ${response.text_}`);
+  const body = JSON.parse(response.text_);
+  assert.equal(body.errType, errType, response.text_);
+  return body;
+}
+
 /** Assertion factory: the response sets cookie `name` with the given attributes. */
 function shouldSetCookie(response, name, expected = {}) {
   const c = getCookie(response, name);
@@ -152,7 +343,7 @@ function shouldNotSetCookie(response, name) {
 
 /** Assertion factory: the response clears all three auth cookies. */
 function shouldClearAuthCookies(response) {
-  for (const name of ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken']) {
+  for (const name of AUTH_COOKIES) {
     const c = shouldSetCookie(response, name);
     assert.equal(c.value, '', `${name} should be emptied`);
     assert.equal(Date.parse(c.attributes.expires), 0, `${name} should expire at the epoch`);
@@ -196,11 +387,28 @@ async function rejectsWith(promise, errType, messagePattern) {
 
 module.exports = {
   db,
+  EXPRESS_EXPORTS,
+  CORE_EXPORTS,
+  AUTH_COOKIES,
   configFor,
   query,
   dropTables,
   endQueries,
+  closeAfter,
+  initOnTables,
+  resetClock,
+  freshForEachTest,
+  sleep,
+  waitFor,
   listen,
+  sendError,
+  sendErrType,
+  makeApp,
+  loginRoute,
+  loginOkRoute,
+  refreshOkRoute,
+  login,
+  shouldFailWith,
   parseSetCookie,
   getCookie,
   CookieJar,

@@ -172,6 +172,21 @@ test.after(async () => {
 // ---------------------------------------------------------------------------------------
 // 1. Hostile access tokens through the framework-free API.
 
+/**
+ * Cases (made by `c(name, token, expect)`) of a token argument of the wrong type, GENERAL_ERROR,
+ * or missing (null, undefined), `missing` as the original answered it; `real` is the real token.
+ */
+function wrongTypeTokens(c, what, real, number, missing) {
+  return [
+    c(`${what} a number`, number, GENERAL_ERROR),
+    c(`${what} null`, null, missing),
+    c(`${what} undefined`, undefined, missing),
+    c(`${what} an object with toString`, { toString: () => real }, GENERAL_ERROR),
+    c(`${what} an array holding the real token`, [real], GENERAL_ERROR),
+    c(`${what} a Buffer of the real token`, Buffer.from(real), GENERAL_ERROR),
+  ];
+}
+
 function accessTokenCases() {
   const { A, B, C, K, RK, other } = ctx;
   const V = A.accessToken.value;
@@ -361,14 +376,8 @@ function accessTokenCases() {
     c('valid token, anti-csrf of 1 MB', V, T, 'a'.repeat(ONE_MB)),
     c('valid token, anti-csrf is the access token', V, T, V),
     c('expired token, correct anti-csrf', C.accessToken.value, T, C.antiCsrfToken),
-    // arguments of the wrong type
-    c('access token a number', 12345, G),
-    // missing: as the original (the app passed a missing cookie through)
-    c('access token null', null, T),
-    c('access token undefined', undefined, T),
-    c('access token an object with toString', { toString: () => V }, G),
-    c('access token an array holding the real token', [V], G),
-    c('access token a Buffer of the real token', Buffer.from(V), G),
+    // arguments of the wrong type; missing as the original (the app passed a missing cookie through)
+    ...wrongTypeTokens(c, 'access token', V, 12345, T),
     c('access token a String object', new String(V), G), // eslint-disable-line no-new-wrappers
     c('access token a Symbol', Symbol('x'), G),
     c('anti-csrf undefined', V, G, undefined),
@@ -395,18 +404,24 @@ function sameLengthSubstitutions(s) {
   return out;
 }
 
-test('hostile access tokens (framework-free): documented error, no database statement', async (t) => {
-  const cases = accessTokenCases();
+/**
+ * One subtest per case: `call(case)` rejects with the case's `expect` without a database
+ * statement (`reached` says what did if one was sent); then no session row changed.
+ */
+async function rejectedBeforeTheDatabase(t, cases, call, reached) {
   for (const k of cases) {
     await t.test(k.name, async () => {
       const q0 = native.testQueryCount();
-      const e = await rejection(ST.getSession(k.token, k.anti));
+      const e = await rejection(call(k));
       assert.equal(e.errType, k.expect, `errType (${e.message})`);
-      assert.equal(native.testQueryCount() - q0, 0, 'a hostile access token reached the database');
+      assert.equal(native.testQueryCount() - q0, 0, reached);
     });
   }
   assert.deepEqual(await sessionRows(), ctx.rowsBefore, 'no session row changed');
-});
+}
+
+test('hostile access tokens (framework-free): documented error, no database statement', (t) =>
+  rejectedBeforeTheDatabase(t, accessTokenCases(), (k) => ST.getSession(k.token, k.anti), 'a hostile access token reached the database'));
 
 test('expired access tokens (clock moved forward) are TRY_REFRESH_TOKEN without a database statement', async (t) => {
   const { A } = ctx;
@@ -494,27 +509,12 @@ function refreshTokenCases() {
     c('comma-joined with itself', `${R},${R}`),
     c('JSON array text', JSON.stringify([R])),
     c('SQL text', "' OR 1=1 -- "),
-    c('refresh token a number', 1, G),
-    // missing: as the original
-    c('refresh token null', null, U),
-    c('refresh token undefined', undefined, U),
-    c('refresh token an object with toString', { toString: () => R }, G),
-    c('refresh token an array holding the real token', [R], G),
-    c('refresh token a Buffer of the real token', Buffer.from(R), G),
+    ...wrongTypeTokens(c, 'refresh token', R, 1, U),
   ];
 }
 
-test('hostile refresh tokens (framework-free): UNAUTHORISED/GENERAL_ERROR before any database statement', async (t) => {
-  for (const k of refreshTokenCases()) {
-    await t.test(k.name, async () => {
-      const q0 = native.testQueryCount();
-      const e = await rejection(ST.refreshSession(k.token));
-      assert.equal(e.errType, k.expect, `errType (${e.message})`);
-      assert.equal(native.testQueryCount() - q0, 0, 'a forged refresh token reached the database');
-    });
-  }
-  assert.deepEqual(await sessionRows(), ctx.rowsBefore, 'no session row changed');
-});
+test('hostile refresh tokens (framework-free): UNAUTHORISED/GENERAL_ERROR before any database statement', (t) =>
+  rejectedBeforeTheDatabase(t, refreshTokenCases(), (k) => ST.refreshSession(k.token), 'a forged refresh token reached the database'));
 
 test('authentic refresh tokens of dead sessions and replays: documented errors, no write', async (t) => {
   const { D, E, A } = ctx;

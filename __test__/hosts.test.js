@@ -5,7 +5,7 @@
  * and every entry is validated. Failover under a killed node is in galera.test.js.
  */
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const ST = require('../index.js');
 const h = require('./helpers.js');
@@ -14,10 +14,7 @@ const { freePorts } = require('../scripts/ports.js');
 const PREFIX = 'hosts';
 const GENERAL_ERROR = 1000;
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 /** The test config with `hosts` in place of host/port. */
 function withHosts(hosts) {

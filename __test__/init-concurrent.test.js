@@ -6,7 +6,7 @@
  * and refreshes every worker's tokens too.
  */
 
-const { test, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -20,10 +20,7 @@ const ROUNDS = 3;
 const WORKER = path.join(__dirname, 'fixtures', 'init-worker.js');
 const CHILD_TIMEOUT_MS = 30_000;
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 /**
  * Starts one worker; `next(phase)` resolves to its next message of that phase.

@@ -37,20 +37,7 @@ function config(access = {}, extra = {}) {
 
 const tryRefresh = (p) => h.rejectsWith(p, ST.Error.TRY_REFRESH_TOKEN);
 
-test.beforeEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-  await h.dropTables(PREFIX);
-});
-
-test.afterEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-});
-
-test.after(async () => {
-  await h.endQueries();
-});
+h.freshForEachTest(ST, () => h.dropTables(PREFIX));
 
 test('init creates one signing key; tokens name it by an id derived from the key and are signed with it', async () => {
   await ST.init(config());

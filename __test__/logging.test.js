@@ -20,16 +20,7 @@ const SESSIONS = `${PREFIX}_sessions`;
 const AWAY = `${PREFIX}_sessions_away`;
 const HOUR = 3_600_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, ms, step = 50) {
-  const end = Date.now() + ms;
-  let v = await fn();
-  while (!v && Date.now() < end) {
-    await sleep(step);
-    v = await fn();
-  }
-  return v;
-}
+const { sleep, waitFor } = h;
 
 /** A logger recording everything it receives. */
 function capture() {
@@ -77,21 +68,7 @@ async function withSessionsTableGone(fn) {
   }
 }
 
-test.beforeEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-  await cleanTables();
-});
-
-test.afterEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-});
-
-test.after(async () => {
-  await cleanTables();
-  await h.endQueries();
-});
+h.freshForEachTest(ST, cleanTables, { cleanAfter: true });
 
 test('logging.info reports key creation on an empty database, and nothing is created on a second init', async () => {
   const first = capture();

@@ -16,14 +16,7 @@ const h = require('./helpers.js');
 const PREFIX = 'merge';
 const { GENERAL_ERROR, UNAUTHORISED } = ST.Error;
 
-before(async () => {
-  await h.dropTables(PREFIX);
-  await ST.init(h.configFor(PREFIX));
-});
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.initOnTables(ST, PREFIX);
 
 describe('framework-free mergeSessionData', () => {
   it('merges as RFC 7386 says: set, replace, remove with null, objects recursively', async () => {
@@ -109,20 +102,18 @@ describe('Express Session.mergeSessionData', () => {
   let server;
 
   before(async () => {
-    const app = express();
-    app.post('/login', async (req, res) => {
-      await STx.createNewSession(res, 'web', null, { visits: 0 });
-      res.send('ok');
-    });
-    app.post('/note', async (req, res) => {
-      try {
-        const s = await STx.getSession(req, res, false);
-        await s.mergeSessionData({ [String(req.query.k)]: Number(req.query.v) });
-        res.json(await s.getSessionData());
-      } catch (e) {
-        res.status(440).send(String(e.errType));
-      }
-    });
+    const app = h.makeApp(
+      express,
+      {
+        'POST /login': h.loginOkRoute('web', null, { visits: 0 }),
+        'POST /note': async (req, res) => {
+          const s = await STx.getSession(req, res, false);
+          await s.mergeSessionData({ [String(req.query.k)]: Number(req.query.v) });
+          res.json(await s.getSessionData());
+        },
+      },
+      { onError: h.sendErrType },
+    );
     server = await h.listen(app);
   });
   after(() => server.close());

@@ -5,7 +5,7 @@
  * HTTP by an Express route, with no token, handle or user id in it.
  */
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const express = require('express');
 const ST = require('../index.js');
@@ -51,14 +51,7 @@ test('before init: every metric is there', async () => {
   parse(text);
 });
 
-before(async () => {
-  await h.dropTables(PREFIX);
-  await ST.init(h.configFor(PREFIX));
-});
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.initOnTables(ST, PREFIX);
 
 test('each call counts once, on what it did', async () => {
   const t0 = await snapshot();

@@ -6,7 +6,7 @@
  * in both entry points.
  */
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
@@ -16,15 +16,7 @@ const h = require('./helpers.js');
 
 const PREFIX = 'surface';
 
-before(async () => {
-  await h.dropTables(PREFIX);
-  await ST.init(h.configFor(PREFIX));
-});
-
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.initOnTables(ST, PREFIX);
 
 function response() {
   return new http.ServerResponse(new http.IncomingMessage(new net.Socket()));

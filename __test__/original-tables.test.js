@@ -6,7 +6,7 @@
  * space-padded handle is no session, never the real one.
  */
 
-const { test, before, after } = require('node:test');
+const { test, before } = require('node:test');
 const assert = require('node:assert/strict');
 const ST = require('../index.js');
 const h = require('./helpers.js');
@@ -26,10 +26,7 @@ before(async () => {
   await ST.init(h.configFor(PREFIX));
 });
 
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+h.closeAfter(ST);
 
 test('a handle that differs in case or trailing spaces matches no session on the original tables', async () => {
   const s = await ST.createNewSession('alice', null, { secret: 1 });

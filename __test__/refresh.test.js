@@ -7,7 +7,7 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const express = require('express');
@@ -19,7 +19,7 @@ const PREFIX = 'rf_test';
 const SESSIONS = `${PREFIX}_sessions`;
 const HOUR_MS = 3600 * 1000;
 const REFRESH_VALIDITY_MS = 2400 * HOUR_MS; // the default refreshToken.validity
-const AUTH_COOKIES = ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken'];
+const { AUTH_COOKIES } = h;
 
 const { UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = ST.Error;
 
@@ -28,53 +28,34 @@ const sha256hex = (s) => crypto.createHash('sha256').update(s).digest('hex');
 /** The error objects the routes caught, newest last, to inspect them in-process. */
 const caught = [];
 
-function sendError(res, e) {
-  caught.push(e);
-  if (ST.Error.isErrorFromAuth(e)) {
-    res.status(440).json({ errType: e.errType, message: e.message, err: e.errType === 4000 ? e.err : undefined });
-  } else {
-    res.status(500).json({ message: String(e && e.stack) });
-  }
-}
-
 function makeApp() {
-  const app = express();
-  app.post('/login', async (req, res) => {
-    try {
-      const s = await ST.createNewSession(res, req.query.user || 'user-1', { p: req.query.user || 'user-1' });
-      res.json({ handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  app.get('/session', async (req, res) => {
-    try {
-      const s = await ST.getSession(req, res, false);
-      res.json({ userId: s.getUserId(), handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
   const refreshRoute = async (req, res) => {
-    try {
-      const s = await ST.refreshSession(req, res);
-      res.json({ userId: s.getUserId(), handle: s.getHandle(), payload: s.getJWTPayload() });
-    } catch (e) {
-      sendError(res, e);
-    }
+    const s = await ST.refreshSession(req, res);
+    res.json({ userId: s.getUserId(), handle: s.getHandle(), payload: s.getJWTPayload() });
   };
-  app.post('/refresh', refreshRoute);
-  // The same handler on a path the sRefreshToken cookie is not sent to.
-  app.post('/api/refresh', refreshRoute);
-  return app;
+  return h.makeApp(
+    express,
+    {
+      'POST /login': h.loginRoute((user) => [{ p: user }]),
+      'GET /session': async (req, res) => {
+        const s = await ST.getSession(req, res, false);
+        res.json({ userId: s.getUserId(), handle: s.getHandle() });
+      },
+      'POST /refresh': refreshRoute,
+      // The same handler on a path the sRefreshToken cookie is not sent to.
+      'POST /api/refresh': refreshRoute,
+    },
+    {
+      onError: (res, e) => {
+        caught.push(e);
+        h.sendError(res, e);
+      },
+    },
+  );
 }
 
-async function login(url, user = 'user-1') {
-  const jar = new h.CookieJar();
-  const r = await h.send(url, jar, `/login?user=${encodeURIComponent(user)}`, { method: 'POST' });
-  assert.equal(r.status, 200, r.text_);
-  return { jar, handle: JSON.parse(r.text_).handle, response: r };
-}
+const login = h.login;
+const shouldFailWith = h.shouldFailWith;
 
 const refresh = (url, jar) => h.send(url, jar, '/refresh', { method: 'POST' });
 const getSession = (url, jar) => h.send(url, jar, '/session');
@@ -97,13 +78,6 @@ function withRefreshToken(jar, token) {
   return copy;
 }
 
-function shouldFailWith(response, errType) {
-  assert.equal(response.status, 440, `expected a package error, got ${response.status}: ${response.text_}`);
-  const body = JSON.parse(response.text_);
-  assert.equal(body.errType, errType, response.text_);
-  return body;
-}
-
 function shouldSucceed(response, userId = 'user-1') {
   assert.equal(response.status, 200, response.text_);
   const body = JSON.parse(response.text_);
@@ -121,20 +95,12 @@ describe('refreshSession (Express)', () => {
   let url;
 
   before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX));
     server = await h.listen(makeApp());
     url = server.url;
   });
-
-  after(async () => {
-    native.testSetClockOffset(0);
-    await server.close();
-    await ST.close();
-    await h.endQueries();
-  });
-
-  afterEach(() => native.testSetClockOffset(0));
+  after(() => server.close());
+  h.resetClock();
+  h.initOnTables(ST, PREFIX);
 
   describe('missing cookies', () => {
     const cases = [

@@ -22,18 +22,9 @@ const AWAY = `${PREFIX}_sessions_away`;
 const HOUR = 3_600_000;
 const EVERY_SECOND = '* * * * * *';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns truthy or `ms` pass; returns the last value. */
-async function waitFor(fn, ms, step = 100) {
-  const end = Date.now() + ms;
-  let v = await fn();
-  while (!v && Date.now() < end) {
-    await sleep(step);
-    v = await fn();
-  }
-  return v;
-}
+const { sleep } = h;
+/** Polls `fn` every 100 ms until it returns truthy or `ms` pass; returns the last value. */
+const waitFor = (fn, ms) => h.waitFor(fn, ms, 100);
 
 /**
  * Inserts `expired` rows with expires_at in the past and `live` rows in the future, in
@@ -93,21 +84,7 @@ async function cleanTables() {
   await h.dropTables(PREFIX);
 }
 
-test.beforeEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-  await cleanTables();
-});
-
-test.afterEach(async () => {
-  native.testSetClockOffset(0);
-  await ST.close();
-});
-
-test.after(async () => {
-  await cleanTables();
-  await h.endQueries();
-});
+h.freshForEachTest(ST, cleanTables, { cleanAfter: true });
 
 test('init rejects an invalid removalCronjobInterval with GENERAL_ERROR and creates nothing', async () => {
   for (const cron of ['0 0 * * *', 'every minute', '0 0 0 32 * *', '61 * * * * *', '* * * * * * * *', '', 5, true]) {

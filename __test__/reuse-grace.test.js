@@ -9,7 +9,7 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const express = require('express');
 const ST = require('../index.js');
@@ -36,15 +36,11 @@ async function twoTabs() {
   return { s, a, b };
 }
 
-afterEach(() => native.testSetClockOffset(0));
+h.resetClock();
 after(() => h.endQueries());
 
 describe('reuseGraceSeconds', () => {
-  before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX, WITH_GRACE));
-  });
-  after(() => ST.close());
+  h.initOnTables(ST, PREFIX, WITH_GRACE);
 
   it("the other tab's tokens keep working: its access token, then its refresh", async () => {
     const { s, b } = await twoTabs();
@@ -95,26 +91,15 @@ describe('reuseGraceSeconds', () => {
   });
 
   it('over HTTP: two tabs refresh with the same cookies at once and both stay logged in', async () => {
-    const app = express();
-    app.post('/login', async (req, res) => {
-      await STx.createNewSession(res, 'web-tabs', null);
-      res.send('ok');
-    });
-    app.post('/refresh', async (req, res) => {
-      try {
-        await STx.refreshSession(req, res);
-        res.send('ok');
-      } catch (e) {
-        res.status(440).send(String(e.errType));
-      }
-    });
-    app.get('/me', async (req, res) => {
-      try {
-        res.send((await STx.getSession(req, res, true)).getUserId());
-      } catch (e) {
-        res.status(440).send(String(e.errType));
-      }
-    });
+    const app = h.makeApp(
+      express,
+      {
+        'POST /login': h.loginOkRoute('web-tabs', null),
+        'POST /refresh': h.refreshOkRoute(),
+        'GET /me': async (req, res) => res.send((await STx.getSession(req, res, true)).getUserId()),
+      },
+      { onError: h.sendErrType },
+    );
     const server = await h.listen(app);
     try {
       const tabA = new h.CookieJar();

@@ -43,15 +43,8 @@ async function msUntilRejected(s, since) {
   return Infinity;
 }
 
-before(async () => {
-  await h.dropTables(PREFIX);
-  await h.query(`DROP TABLE IF EXISTS ${PREFIX}_sessions_revoked`);
-  await ST.init(h.configFor(PREFIX, POLLING));
-});
-after(async () => {
-  await ST.close();
-  await h.endQueries();
-});
+before(() => h.query(`DROP TABLE IF EXISTS ${PREFIX}_sessions_revoked`));
+h.initOnTables(ST, PREFIX, POLLING);
 
 describe('revocationPollMs', () => {
   it('getSession makes no database call', async () => {
@@ -89,21 +82,15 @@ describe('revocationPollMs', () => {
     const s = await ST.createNewSession('here');
     await ST.revokeSessionUsingSessionHandle(s.session.handle);
     assert.equal(await verifies(s), false, 'no wait for the poll');
-    const app = express();
-    app.post('/login', async (req, res) => {
-      await STx.createNewSession(res, 'web', null);
-      res.send('ok');
-    });
-    app.get('/me', async (req, res) => {
-      try {
-        res.send((await STx.getSession(req, res, false)).getHandle());
-      } catch (e) {
-        res.status(440).send(String(e.errType));
-      }
-    });
-    app.post('/others', async (req, res) => {
-      res.json(await (await STx.getSession(req, res, false)).revokeOtherSessions());
-    });
+    const app = h.makeApp(
+      express,
+      {
+        'POST /login': h.loginOkRoute('web', null),
+        'GET /me': async (req, res) => res.send((await STx.getSession(req, res, false)).getHandle()),
+        'POST /others': async (req, res) => res.json(await (await STx.getSession(req, res, false)).revokeOtherSessions()),
+      },
+      { onError: h.sendErrType },
+    );
     const server = await h.listen(app);
     try {
       const [one, two] = [new h.CookieJar(), new h.CookieJar()];

@@ -37,79 +37,42 @@ const routeValues = new Map();
 /** What routes read back, by request id. */
 const results = new Map();
 
-function sendError(res, e) {
-  if (ST.Error.isErrorFromAuth(e)) res.status(440).json({ errType: e.errType, message: e.message });
-  else res.status(500).json({ message: String(e && e.stack) });
-}
-
 function makeApp() {
-  const app = express();
-  app.post('/login', async (req, res) => {
-    try {
-      const s = await ST.createNewSession(res, req.query.user || 'user-1', undefined, { initial: true });
-      res.json({ handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  app.post('/logout', async (req, res) => {
-    try {
+  return h.makeApp(express, {
+    'POST /login': h.loginRoute(() => [undefined, { initial: true }]),
+    'POST /logout': async (req, res) => {
       const s = await ST.getSession(req, res, false);
       await s.revokeSession();
       res.json({ handle: s.getHandle() });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  app.get('/data', async (req, res) => {
-    try {
+    },
+    'GET /data': async (req, res) => {
       const s = await ST.getSession(req, res, false);
       results.set(req.query.id, await s.getSessionData());
       res.json({ ok: true });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  // Writes routeValues[id] via the Session, optionally twice, then reads it back.
-  app.put('/data', async (req, res) => {
-    try {
+    },
+    // Writes routeValues[id] via the Session, optionally twice, then reads it back.
+    'PUT /data': async (req, res) => {
       const s = await ST.getSession(req, res, false);
       const value = routeValues.get(req.query.id);
       const times = Number(req.query.times || 1);
       for (let i = 0; i < times; i++) await s.updateSessionData(value);
       results.set(req.query.id, await s.getSessionData());
       res.json({ ok: true });
-    } catch (e) {
-      sendError(res, e);
-    }
-  });
-  app.post('/refresh', async (req, res) => {
-    try {
+    },
+    'POST /refresh': async (req, res) => {
       await ST.refreshSession(req, res);
       res.json({ ok: true });
-    } catch (e) {
-      sendError(res, e);
-    }
+    },
+    'OPTIONS /api': (req, res) => {
+      if (req.query.pre) res.setHeader('Access-Control-Allow-Headers', req.query.pre);
+      ST.setRelevantHeadersForOptionsAPI(res);
+      res.status(204).end();
+    },
   });
-  app.options('/api', (req, res) => {
-    if (req.query.pre) res.setHeader('Access-Control-Allow-Headers', req.query.pre);
-    ST.setRelevantHeadersForOptionsAPI(res);
-    res.status(204).end();
-  });
-  return app;
 }
 
-async function login(url, user = 'user-1') {
-  const jar = new h.CookieJar();
-  const r = await h.send(url, jar, `/login?user=${encodeURIComponent(user)}`, { method: 'POST' });
-  assert.equal(r.status, 200, r.text_);
-  return { jar, handle: JSON.parse(r.text_).handle };
-}
-
-function shouldFailWith(response, errType) {
-  assert.equal(response.status, 440, `expected a package error, got ${response.status}: ${response.text_}`);
-  assert.equal(JSON.parse(response.text_).errType, errType, response.text_);
-}
+const login = h.login;
+const shouldFailWith = h.shouldFailWith;
 
 async function rowsOf(userId) {
   return h.query(`SELECT session_handle FROM ${SESSIONS} WHERE BINARY user_id = ? ORDER BY session_handle`, [userId]);
@@ -136,17 +99,11 @@ describe('revocation and session data (Express)', () => {
   const id = () => String(++nextId);
 
   before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX));
     server = await h.listen(makeApp());
     url = server.url;
   });
-
-  after(async () => {
-    await server.close();
-    await ST.close();
-    await h.endQueries();
-  });
+  after(() => server.close());
+  h.initOnTables(ST, PREFIX);
 
   describe('revoking', () => {
     it('Session.revokeSession clears the cookies and removes the row', async () => {

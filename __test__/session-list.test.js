@@ -13,7 +13,7 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
 const express = require('express');
 const ST = require('../index.js');
@@ -34,16 +34,12 @@ async function columns(table) {
   return rows.map((r) => r.c).sort();
 }
 
-afterEach(() => native.testSetClockOffset(0));
+h.resetClock();
 after(() => h.endQueries());
 
 describe('getAllSessionsForUser and revokeOtherSessions', () => {
   const PREFIX = 'slist';
-  before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX));
-  });
-  after(() => ST.close());
+  h.initOnTables(ST, PREFIX);
 
   it('records when and from where, lists newest first, refresh updates it', async () => {
     const t0 = Date.now();
@@ -106,23 +102,18 @@ describe('getAllSessionsForUser and revokeOtherSessions', () => {
   });
 
   it('Express: the request gives ip and user agent; Session.revokeOtherSessions logs out everywhere else', async () => {
-    const app = express();
-    app.post('/login', async (req, res) => {
-      await STx.createNewSession(res, 'web-user', null, null);
-      res.send('ok');
-    });
-    app.post('/refresh', async (req, res) => {
-      try {
-        await STx.refreshSession(req, res);
-        res.send('ok');
-      } catch (e) {
-        res.status(440).send(String(e.errType));
-      }
-    });
-    app.post('/logout-others', async (req, res) => {
-      const s = await STx.getSession(req, res, false);
-      res.json({ removed: await s.revokeOtherSessions(), mine: s.getHandle() });
-    });
+    const app = h.makeApp(
+      express,
+      {
+        'POST /login': h.loginOkRoute('web-user', null, null),
+        'POST /refresh': h.refreshOkRoute(),
+        'POST /logout-others': async (req, res) => {
+          const s = await STx.getSession(req, res, false);
+          res.json({ removed: await s.revokeOtherSessions(), mine: s.getHandle() });
+        },
+      },
+      { onError: h.sendErrType },
+    );
     const server = await h.listen(app);
     try {
       const jars = [new h.CookieJar(), new h.CookieJar(), new h.CookieJar()];
@@ -189,11 +180,7 @@ describe('migration of existing tables', () => {
 
 describe('tokens.refreshToken.absoluteValidity', () => {
   const PREFIX = 'sabs';
-  before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX, { tokens: { refreshToken: { renewTokenPath: '/refresh', absoluteValidity: 2 } } }));
-  });
-  after(() => ST.close());
+  h.initOnTables(ST, PREFIX, { tokens: { refreshToken: { renewTokenPath: '/refresh', absoluteValidity: 2 } } });
 
   it('refreshes until createdAt + absoluteValidity, never after, however active', async () => {
     const s = await ST.createNewSession('abs', null);
@@ -227,11 +214,7 @@ describe('tokens.refreshToken.absoluteValidity', () => {
 describe('tokens.maxSessionsPerUser', () => {
   const PREFIX = 'scap';
   const CAP = 3;
-  before(async () => {
-    await h.dropTables(PREFIX);
-    await ST.init(h.configFor(PREFIX, { tokens: { maxSessionsPerUser: CAP } }));
-  });
-  after(() => ST.close());
+  h.initOnTables(ST, PREFIX, { tokens: { maxSessionsPerUser: CAP } });
 
   it('a login beyond the cap removes the least recently refreshed session', async () => {
     const made = [];

@@ -10,26 +10,13 @@ const PREFIX = 'smoke';
 test('login, verify, refresh and logout through Express', async (t) => {
   await h.dropTables(PREFIX);
   await ST.init(h.configFor(PREFIX));
-  const app = express();
-  app.post('/login', async (req, res) => {
-    await ST.createNewSession(res, 'user-1', { name: 'a' }, { things: [1] });
-    res.send('ok');
-  });
-  app.get('/me', async (req, res) => {
-    try {
+  const app = h.makeApp(express, {
+    'POST /login': h.loginOkRoute('user-1', { name: 'a' }, { things: [1] }),
+    'GET /me': async (req, res) => {
       const s = await ST.getSession(req, res, false);
       res.json({ userId: s.getUserId(), payload: s.getJWTPayload() });
-    } catch (e) {
-      res.status(ST.Error.isErrorFromAuth(e) ? 440 : 500).send(String(e.errType));
-    }
-  });
-  app.post('/refresh', async (req, res) => {
-    try {
-      await ST.refreshSession(req, res);
-      res.send('ok');
-    } catch (e) {
-      res.status(401).send(String(e.errType));
-    }
+    },
+    'POST /refresh': h.refreshOkRoute(),
   });
   const server = await h.listen(app);
   t.after(async () => {

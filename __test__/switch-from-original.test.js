@@ -11,7 +11,7 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
@@ -51,13 +51,7 @@ async function continued(logouts, label, step) {
   }
 }
 
-async function rejectsWith(promise, errType) {
-  await assert.rejects(promise, (e) => {
-    assert.ok(ST.Error.isErrorFromAuth(e), String(e && e.stack));
-    assert.equal(e.errType, errType, e.message);
-    return true;
-  });
-}
+const { rejectsWith } = h;
 
 describe('framework-free: every session the original created continues', () => {
   const PREFIX = 'switch_ff';
@@ -68,11 +62,8 @@ describe('framework-free: every session the original created continues', () => {
     made = await originalSessions(PREFIX, PER_STATE);
     await ST.init(h.configFor(PREFIX));
   });
-  after(async () => {
-    native.testSetClockOffset(0);
-    await ST.close();
-  });
-  afterEach(() => native.testSetClockOffset(0));
+  h.resetClock();
+  after(() => ST.close());
 
   /** After our refresh: our formats, and the new access token works (promoting the child). */
   async function refreshedIntoOurs(logouts, s, refreshToken) {
@@ -229,25 +220,18 @@ describe("over HTTP: a browser logged in by the original's Express app continues
   }
 
   function ourApp() {
-    const app = express();
     const fail = (res, e) => res.status(STx.Error.isErrorFromAuth(e) ? 440 : 500).send(String(e.errType ?? e.stack));
-    app.get('/user', async (req, res) => {
-      try {
-        const s = await STx.getSession(req, res, true);
-        res.send(`${s.getUserId()} ${JSON.stringify(s.getJWTPayload())}`);
-      } catch (e) {
-        fail(res, e);
-      }
-    });
-    app.post('/refresh', async (req, res) => {
-      try {
-        await STx.refreshSession(req, res);
-        res.send('ok');
-      } catch (e) {
-        fail(res, e);
-      }
-    });
-    return app;
+    return h.makeApp(
+      express,
+      {
+        'GET /user': async (req, res) => {
+          const s = await STx.getSession(req, res, true);
+          res.send(`${s.getUserId()} ${JSON.stringify(s.getJWTPayload())}`);
+        },
+        'POST /refresh': h.refreshOkRoute(STx),
+      },
+      { onError: fail },
+    );
   }
 
   before(async () => {

@@ -80,12 +80,25 @@ function includesInOrder(message, fragments) {
   return true;
 }
 
-/** Names in the `keyof typeof SuperTokens` union asserted by a positive usage file. */
+/** The quoted names of a union type's text. */
+const quotedNames = (text) => [...text.matchAll(/'([A-Za-z]+)'/g)].map((x) => x[1]);
+
+/**
+ * Names in the `keyof typeof SuperTokens` union asserted by a positive usage file, with
+ * `SharedValueExports` (positive/export-names.ts) spelled out.
+ */
 function declaredValueExports(file) {
   const src = fs.readFileSync(path.join(TYPES, 'positive', file), 'utf8');
   const m = /keyof typeof SuperTokens,([\s\S]*?)>\s*>\(\);/.exec(src);
   assert.ok(m, `${file} asserts keyof typeof SuperTokens`);
-  return [...m[1].matchAll(/'([A-Za-z]+)'/g)].map((x) => x[1]).sort();
+  const names = quotedNames(m[1]);
+  if (/\bSharedValueExports\b/.test(m[1])) {
+    const shared = fs.readFileSync(path.join(TYPES, 'positive', 'export-names.ts'), 'utf8');
+    const union = /type SharedValueExports =([^;]*);/.exec(shared);
+    assert.ok(union, 'export-names.ts declares SharedValueExports');
+    names.push(...quotedNames(union[1]));
+  }
+  return names.sort();
 }
 
 test('tsc is the project devDependency', () => {

@@ -7,31 +7,10 @@ import type { AuthErrorObject, TypeInputConfig } from 'supertokens-node-mysql-re
 import express from 'express';
 import * as http from 'node:http';
 import { assignable, expectType, type Equal } from './type-utils';
+import type { SharedValueExports } from './export-names';
 
 // Exactly the documented values, no more, no fewer.
-expectType<
-  Equal<
-    keyof typeof SuperTokens,
-    | 'init'
-    | 'close'
-    | 'createNewSession'
-    | 'getSession'
-    | 'refreshSession'
-    | 'revokeAllSessionsForUser'
-    | 'revokeSessionUsingSessionHandle'
-    | 'getAllSessionHandlesForUser'
-    | 'getSessionData'
-    | 'updateSessionData'
-    | 'mergeSessionData'
-    | 'metrics'
-    | 'getAllSessionsForUser'
-    | 'getSessionInfo'
-    | 'updateSessionInfo'
-    | 'setRelevantHeadersForOptionsAPI'
-    | 'Session'
-    | 'Error'
-  >
->();
+expectType<Equal<keyof typeof SuperTokens, SharedValueExports | 'setRelevantHeadersForOptionsAPI' | 'Session'>>();
 
 // Signatures.
 expectType<Equal<typeof SuperTokens.init, (config: TypeInputConfig) => Promise<void>>>();

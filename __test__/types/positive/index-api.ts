@@ -12,29 +12,10 @@ import type {
   TypeInputConfig,
 } from 'supertokens-node-mysql-ref-jwt';
 import { expectType, type Equal } from './type-utils';
+import type { SharedValueExports } from './export-names';
 
 // Exactly the documented values, no more, no fewer (no Session class, no Express helpers here).
-expectType<
-  Equal<
-    keyof typeof SuperTokens,
-    | 'init'
-    | 'close'
-    | 'createNewSession'
-    | 'getSession'
-    | 'refreshSession'
-    | 'revokeAllSessionsForUser'
-    | 'revokeSessionUsingSessionHandle'
-    | 'getAllSessionHandlesForUser'
-    | 'getSessionData'
-    | 'updateSessionData'
-    | 'mergeSessionData'
-    | 'metrics'
-    | 'getAllSessionsForUser'
-    | 'getSessionInfo'
-    | 'updateSessionInfo'
-    | 'Error'
-  >
->();
+expectType<Equal<keyof typeof SuperTokens, SharedValueExports>>();
 
 // The shared functions are the same declarations in both entry points.
 import * as Express from 'supertokens-node-mysql-ref-jwt/express';
