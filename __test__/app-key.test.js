@@ -108,12 +108,12 @@ const badAnswers = [
   ['rejects with an Error', () => Promise.reject(new Error('vault unreachable')), /signingKey\.get rejected: vault unreachable/],
   ['rejects with a string', () => Promise.reject('nope'), /signingKey\.get rejected: nope/],
   ['throws synchronously', () => { throw new Error('sync boom'); }, /signingKey\.get rejected: sync boom/],
-  ['resolves a number', () => Promise.resolve(42), /non-empty string/],
-  ['resolves undefined', () => Promise.resolve(undefined), /non-empty string/],
-  ['resolves null', () => Promise.resolve(null), /non-empty string/],
+  ['resolves a number', () => Promise.resolve(42), /must resolve to a string, got number/],
+  ['resolves undefined', () => Promise.resolve(undefined), /must resolve to a string, got undefined/],
+  ['resolves null', () => Promise.resolve(null), /must resolve to a string, got null/],
   ['resolves an empty string', () => Promise.resolve(''), /non-empty string/],
-  ['resolves an object', () => Promise.resolve({ key: 'k' }), /non-empty string/],
-  ['returns a plain number (not a promise)', () => 7, /non-empty string/],
+  ['resolves an object', () => Promise.resolve({ key: 'k' }), /must resolve to a string, got object/],
+  ['returns a plain number (not a promise)', () => 7, /must resolve to a string, got number/],
 ];
 
 for (const [name, answer, message] of badAnswers) {

@@ -92,11 +92,9 @@ describe('decodeFastSession', () => {
     const result = (serial, i, payload = `{"i":${i}}`) => `${serial}:1:${String(i).length}:h${i}${payload}`;
     const decodes = (serial, i) => assert.deepEqual(decodeFastSession(result(serial, i)), { handle: 'h', userId: String(i), jwtPayload: { i } });
 
-    it('holds as many entries as the native token cache (CAPACITY in src/token_cache.rs)', () => {
-      const rust = fs.readFileSync(path.join(__dirname, '..', 'src', 'token_cache.rs'), 'utf8');
-      const m = /pub const CAPACITY: usize = ([\d_]+);/.exec(rust);
-      assert.ok(m, 'CAPACITY found in src/token_cache.rs');
-      assert.equal(MAX_ENTRIES, Number(m[1].replaceAll('_', '')));
+    it('holds as many entries as the native token cache (the number comes from the addon)', () => {
+      assert.equal(MAX_ENTRIES, require('../lib/native.js').VERIFIED_TOKEN_CACHE_CAPACITY);
+      assert.ok(Number.isInteger(MAX_ENTRIES) && MAX_ENTRIES >= 1000, `${MAX_ENTRIES} entries`);
     });
 
     it('keeps a session at its position until a newer serial takes the position', () => {
@@ -194,13 +192,13 @@ describe('round trip through the native fast path (real MySQL)', () => {
       const expected = { handle: r.session.handle, userId, jwtPayload: payload };
       // The call that verifies the token in full gives serial 0 (nothing is kept for a token
       // that may never come back); a cache hit gives the entry's serial.
-      const first = native.getSessionWithoutDb(at, r.antiCsrfToken ?? null, null);
+      const first = native.verifyAccessToken(at, r.antiCsrfToken ?? null, null, false);
       assert.match(first, /^0:\d+:\d+:/, 'a full verification has serial 0');
       assert.deepEqual(decodeFastSession(first), expected);
-      const raw = native.getSessionWithoutDb(at, r.antiCsrfToken ?? null, null);
+      const raw = native.verifyAccessToken(at, r.antiCsrfToken ?? null, null, false);
       assert.equal(typeof raw, 'string');
       assert.match(raw, /^[1-9]\d*:\d+:\d+:/, 'a cache hit has a serial');
-      assert.equal(native.getSessionWithoutDb(at, r.antiCsrfToken ?? null, null), raw, 'the same serial on every hit');
+      assert.equal(native.verifyAccessToken(at, r.antiCsrfToken ?? null, null, false), raw, 'the same serial on every hit');
       // The first decode parses, later ones may come from the kept copy: all must be equal.
       for (let i = 0; i < 3; i++) {
         const s = decodeFastSession(raw);
@@ -235,17 +233,45 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
     assert.doesNotMatch(r.message, /^\d{4}:/, 'no code prefix in the text');
   }
 
-  it('the fast path returns a failure, the async exports resolve to one', async () => {
-    assertFailure(native.getSessionWithoutDb('not.a.token', null, null), TRY_REFRESH_TOKEN, /access token/);
-    assertFailure(await native.getSession('not.a.token', null, null), TRY_REFRESH_TOKEN, /access token/);
+  /** A child access token (its first use promotes it) of a new session. */
+  async function childToken(userId) {
+    const s = await ST.createNewSession(userId, { a: 1 });
+    const r = await native.refreshSession(s.refreshToken.value, null);
+    assert.ok(!isNativeFailure(r));
+    return { s, at: r.tokens.accessToken, csrf: r.tokens.antiCsrfToken ?? null };
+  }
+
+  it('the fast path returns a failure, its database path and the async exports resolve to one', async () => {
+    assertFailure(native.verifyAccessToken('not.a.token', null, null, true), TRY_REFRESH_TOKEN, /access token/);
+    const c = await childToken('revoked-child');
+    await ST.revokeSessionUsingSessionHandle(c.s.session.handle);
+    const pending = native.verifyAccessToken(c.at, c.csrf, null, true);
+    assert.ok(pending instanceof Promise, 'the database path answers with a promise');
+    assertFailure(await pending, UNAUTHORISED, /session/);
     assertFailure(await native.refreshSession('not-a-refresh-token', null), UNAUTHORISED, /refresh token/);
+  });
+
+  it('one call verifies a child token: without the database it answers null and writes nothing, with it the promise promotes', async () => {
+    const c = await childToken('promoted-child');
+    const before = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [`${PREFIX}_f_sessions`, c.s.session.handle]);
+    assert.equal(native.verifyAccessToken(c.at, c.csrf, null, false), null);
+    const unchanged = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [`${PREFIX}_f_sessions`, c.s.session.handle]);
+    assert.deepEqual(unchanged, before, 'no promotion without the database');
+    const v = await native.verifyAccessToken(c.at, c.csrf, null, true);
+    assert.ok(!isNativeFailure(v), JSON.stringify(v));
+    assert.equal(v.handle, c.s.session.handle);
+    assert.equal(v.userId, 'promoted-child');
+    assert.deepEqual(JSON.parse(v.jwtPayload), { a: 1 });
+    assert.equal(typeof v.newAccessToken, 'string', 'the promotion issues a replacement');
+    const promoted = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [`${PREFIX}_f_sessions`, c.s.session.handle]);
+    assert.notDeepEqual(promoted, before, 'the child became the parent');
   });
 
   it('token theft carries the session, not JSON in a message', async () => {
     const s = await ST.createNewSession('thief-victim', {});
     const first = await native.refreshSession(s.refreshToken.value, null);
     assert.ok(!isNativeFailure(first));
-    await ST.getSession(first.accessToken, first.antiCsrfToken ?? null); // the child becomes the parent
+    await ST.getSession(first.tokens.accessToken, first.tokens.antiCsrfToken ?? null); // the child becomes the parent
     const theft = await native.refreshSession(s.refreshToken.value, null);
     assertFailure(theft, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED, /reuse detected/);
     assert.equal(theft.sessionHandle, s.session.handle);
@@ -254,9 +280,10 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
 
   it('no successful result is taken for a failure', async () => {
     const s = await ST.createNewSession('ok-user', { a: 1 }, { d: 1 });
+    const c = await childToken('ok-child');
     const results = [
-      native.getSessionWithoutDb(s.accessToken.value, s.antiCsrfToken ?? null, null),
-      await native.getSession(s.accessToken.value, s.antiCsrfToken ?? null, null),
+      native.verifyAccessToken(s.accessToken.value, s.antiCsrfToken ?? null, null, false),
+      await native.verifyAccessToken(c.at, c.csrf, null, true),
       await native.getSessionData(s.session.handle),
       await native.updateSessionData(s.session.handle, '{"errType":1000}'),
       await native.getAllSessionHandlesForUser('ok-user'),
