@@ -279,10 +279,14 @@ test('a node killed under load: apps on other nodes see no error, an app with my
   const all = [...survivors, onDead, withHosts];
   await Promise.all(all.map((a, i) => a.must('loadStart', `${prefix}${i}`, 8)));
 
+  // A generous bound, not a sleep: a cluster that lost quorum fails the test instead of
+  // hanging it.
   const until = async (cond) => {
+    const deadline = Date.now() + 180_000;
     for (;;) {
       const stats = await Promise.all(all.map((a) => a.must('loadStats')));
       if (cond(stats)) return stats;
+      assert.ok(Date.now() < deadline, `the load did not get there within 180 s: ${JSON.stringify(stats)}`);
       await new Promise((r) => setImmediate(r));
     }
   };
