@@ -1,6 +1,6 @@
 //! base64url (no padding) decoding of access-token segments, 16 characters a step with SSSE3.
-//! Profiled on cache misses (every call a full verification), the `base64` crate's decoder
-//! was ≈ 6 % of a `getSession`, a table lookup per character. Whole 16-character blocks are
+//! On a cache miss every call decodes a whole token, and the `base64` crate's decoder does a
+//! table lookup per character, a visible share of the call. Whole 16-character blocks are
 //! decoded here; the rest (under 16 characters, which holds the final quantum and so every
 //! rule about the end of the input: length, trailing bits) goes to the `base64` crate, so
 //! what is accepted and what it decodes to are exactly the crate's (a test compares them).

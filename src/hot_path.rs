@@ -1,10 +1,11 @@
 //! `verifyAccessToken`, every request's path, registered with Node-API by hand.
 //!
-//! Profiled with callgrind, napi-rs 3's generated wrapper (a borrow scope per call: a mutex,
-//! an `Arc` and thread-local vectors, needed only by exports that borrow JS objects) was a
-//! quarter of a cached verification. This one export therefore registers a plain
-//! `napi_callback`; it converts its arguments and throws its errors with napi-rs's own
-//! conversions, exactly as the generated code would. Every other export stays on `#[napi]`.
+//! napi-rs 3's generated wrapper opens a borrow scope on every call (a mutex, an `Arc` and
+//! thread-local vectors), which only exports that borrow JS objects need and which weighs
+//! as much as a cached verification itself. This one export therefore is a plain
+//! `napi_callback` (see `raw_export`); it converts its arguments and throws its errors with
+//! napi-rs's own conversions, exactly as the generated code would. Every other export stays
+//! on `#[napi]`.
 //! (The generated `native.d.ts` does not list it; `lib/verify.js` is its only caller.)
 
 use std::cell::RefCell;
@@ -13,7 +14,7 @@ use std::ptr;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{FromNapiValue, Null, Object, ToNapiValue};
-use napi::{check_status, sys, Env, JsError, JsValue, Result};
+use napi::{check_status, sys, Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::access_token::VerifiedClaims;
@@ -21,6 +22,7 @@ use crate::api::Verified;
 use crate::engine::{engine, Engine};
 use crate::error::AuthError;
 use crate::failure::{settle, Failure, Outcome};
+use crate::raw_export;
 use crate::session::{self, Checked, FirstCheck, KeySource};
 use crate::string_arg::AsciiArg;
 
@@ -37,24 +39,7 @@ thread_local! {
 /// Adds `verifyAccessToken(accessToken, antiCsrf, appKey, useDatabase)` to the exports.
 #[napi(module_exports)]
 pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
-    let mut function = ptr::null_mut();
-    // SAFETY: called once while the module loads, on the JS thread, with its live env.
-    unsafe {
-        check_status!(sys::napi_create_function(
-            env.raw(),
-            NAME.as_ptr(),
-            NAME.count_bytes() as isize,
-            Some(get_session_without_db),
-            ptr::null_mut(),
-            &mut function,
-        ))?;
-        check_status!(sys::napi_set_named_property(
-            env.raw(),
-            exports.raw(),
-            NAME.as_ptr(),
-            function,
-        ))
-    }
+    raw_export::register(&exports, &env, NAME, Some(verify_access_token))
 }
 
 /// The synchronous fast path: no database, no thread hop. `antiCsrf` null skips the CSRF
@@ -65,22 +50,17 @@ pub fn register_hot_path(exports: Object, env: Env) -> Result<()> {
 /// `<serial>:<handle length>:<userId length>:<handle><userId><payload JSON>` (lengths in
 /// UTF-16 code units, as JS counts; payload empty when undefined; serial: `VerifiedClaims::serial`
 /// on a cache hit, 0 when this call verified the token in full, so lib/fast-session.js keeps
-/// only sessions whose token came back: profiled on 12,000 tokens cycled, keeping every
-/// miss's strings cost ≈ 10 % of a call in array writes and scavenges): profiled, one string crosses the boundary in a tenth of the
-/// instructions of a three-element array or an object. `lib/core.js` decodes it.
+/// only sessions whose token came back, not every miss's strings). One string, because it
+/// crosses the boundary far cheaper than an array or an object. lib/fast-session.js decodes
+/// it.
 /// A failed verification returns a `Failure` object (see `failure`), as the async exports
 /// resolve to one; only a value napi-rs cannot convert, or a panic, throws.
-unsafe extern "C" fn get_session_without_db(
+unsafe extern "C" fn verify_access_token(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    let outcome = std::panic::catch_unwind(|| unsafe { call(env, info) })
-        .unwrap_or_else(|p| Err(napi::bindgen_prelude::panic_to_error(p)));
-    outcome.unwrap_or_else(|e| {
-        // SAFETY: env is the live env of this callback.
-        unsafe { JsError::from(e).throw_into(env) };
-        ptr::null_mut()
-    })
+    // SAFETY: this is that callback.
+    unsafe { raw_export::run(env, info, call) }
 }
 
 /// # Safety

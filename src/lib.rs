@@ -21,6 +21,7 @@ mod logger;
 mod metrics;
 mod original_tokens;
 mod orphans;
+mod raw_export;
 mod refresh_token;
 mod revocations;
 mod servers;

@@ -1,11 +1,11 @@
 //! String arguments of the hot path, read into reused per-thread buffers: no allocation and
-//! no zeroing per call (profiled: napi-rs's string conversions allocate a zeroed `Vec` for
-//! each argument, ~10 % of a cached `getSession`). Read as UTF-16 units and narrowed here,
+//! no zeroing per call (napi-rs's string conversions allocate a zeroed `Vec` for each
+//! argument, on every request). Read as UTF-16 units and narrowed here,
 //! never as Latin-1: V8 would keep only the low byte of each unit, so "Ţ" (U+0162) would read
 //! as "b" and a forged token could equal a real one. A string with any unit above 0x7F
-//! arrives with the non-ASCII byte 0xFF first, which the verifier rejects. Callgrind, per
-//! cached `getSession`: Latin-1 16.2k instructions (inexact), this 17.6–17.9k, UTF-8 19.1k, Latin-1
-//! plus V8's UTF-8 length as an ASCII check 19.5k.
+//! arrives with the non-ASCII byte 0xFF first, which the verifier rejects. Of the exact
+//! readings this is the cheapest (UTF-8, or Latin-1 plus an ASCII check, cost more; see
+//! bench/README.md).
 
 use std::cell::RefCell;
 use std::ops::Deref;

@@ -2,7 +2,7 @@
 /**
  * Loads the napi-panic-check addon (built by `cargo build --release` here) and reports, for
  * each export and panic kind, whether the panic became a JS error / rejected promise or
- * killed the process, and what the package's error conversion (lib/errors.js fromNative)
+ * killed the process, and what the package's error conversion (lib/errors.js fromNativeThrow)
  * makes of it. Each case runs in a child process, since an abort kills the whole process.
  *   node fuzz/napi-panic-check/check.js
  */
@@ -16,10 +16,10 @@ const node = path.join(__dirname, 'target/napi_panic_check.node');
 
 if (process.argv[2] === 'child') {
   const addon = require(node);
-  const { fromNative } = require('../../lib/errors.js');
+  const { fromNativeThrow } = require('../../lib/errors.js');
   const [fn, kind] = process.argv.slice(3);
   const report = (how, e) => {
-    const converted = fromNative(e);
+    const converted = fromNativeThrow(e);
     console.log(JSON.stringify({ how, message: e.message, code: e.code, errType: converted.errType }));
   };
   if (fn === 'asyncFn') {
@@ -55,7 +55,7 @@ for (const fn of ['syncCatchUnwind', 'rawCallback', 'asyncFn', 'syncPlain']) {
 }
 console.log(
   failures === 0
-    ? 'catch_unwind sync, hand-registered callback and async: every panic became a JS error / rejection, GENERAL_ERROR after fromNative'
+    ? 'catch_unwind sync, hand-registered callback and async: every panic became a JS error / rejection, GENERAL_ERROR after fromNativeThrow'
     : `${failures} case(s) did not become a GENERAL_ERROR`,
 );
 console.log(`plain #[napi] sync: ${abortsWhereExpected ? 'a panic aborts the process' : 'a panic did not abort'}`);

@@ -55,11 +55,10 @@ impl Inner {
             .map(|&i| i as usize)
     }
 
-    /// On a miss, while the caller verifies the token (HMAC, ≈ 0.3 µs of no memory traffic),
-    /// brings the entry `put` will most likely replace into the cache: with more tokens in
-    /// use than the cache holds it is cold, and profiled, `put` waited ≈ 0.1 µs for the
-    /// copy into its token buffer and the drop of its claims. Only a hint: no effect on what
-    /// is replaced.
+    /// On a miss, while the caller verifies the token (an HMAC, no memory traffic), brings
+    /// the entry `put` will most likely replace into the CPU cache: with more tokens in use
+    /// than the cache holds it is cold, and `put` would wait for it to copy into its token
+    /// buffer and drop its claims. Only a hint: no effect on what is replaced.
     fn prefetch_victim(&self) {
         if self.entries.len() < CAPACITY {
             return;

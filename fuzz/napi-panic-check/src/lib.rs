@@ -1,6 +1,6 @@
 //! Four ways a Rust panic can meet the N-API boundary, each shaped like an addon export:
 //! a `#[napi(catch_unwind)]` sync function, a hand-registered `napi_callback` wrapped exactly
-//! as `src/hot_path.rs` wraps `getSessionWithoutDb`, a plain `#[napi]` sync function, and a
+//! as `src/hot_path.rs` wraps `verifyAccessToken` (with the same code), a plain `#[napi]` sync function, and a
 //! `#[napi]` async function. `kind` picks the panic payload: "str" (`panic!("literal")`, a
 //! `&'static str`), "string" (`panic!("{}", x)`, a `String`), "index" (out-of-bounds index),
 //! "unwrap" (`Option::unwrap` on None); anything else returns normally.
@@ -8,7 +8,7 @@
 use std::ptr;
 
 use napi::bindgen_prelude::*;
-use napi::{check_status, sys, JsError, JsValue};
+use napi::{check_status, sys};
 use napi_derive::napi;
 
 fn maybe_panic(kind: &str) -> String {
@@ -49,39 +49,22 @@ async fn tokio_yield() {
     napi::tokio::task::yield_now().await;
 }
 
-/// Registers `rawCallback(kind)` by hand, as `src/hot_path.rs` registers `getSessionWithoutDb`.
+/// The addon's own hand-registration and panic handling (`src/raw_export.rs`, the file
+/// itself), as `src/hot_path.rs` uses them for `verifyAccessToken`.
+#[path = "../../../src/raw_export.rs"]
+mod raw_export;
+
+/// Registers `rawCallback(kind)` by hand, as `src/hot_path.rs` registers `verifyAccessToken`.
 #[napi(module_exports)]
 pub fn register_raw(exports: Object, env: Env) -> Result<()> {
-    let mut function = ptr::null_mut();
-    unsafe {
-        check_status!(sys::napi_create_function(
-            env.raw(),
-            c"rawCallback".as_ptr(),
-            11,
-            Some(raw_callback),
-            ptr::null_mut(),
-            &mut function,
-        ))?;
-        check_status!(sys::napi_set_named_property(
-            env.raw(),
-            exports.raw(),
-            c"rawCallback".as_ptr(),
-            function,
-        ))
-    }
+    raw_export::register(&exports, &env, c"rawCallback", Some(raw_callback))
 }
 
-/// The same panic and error handling as `hot_path::get_session_without_db`.
 unsafe extern "C" fn raw_callback(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    let outcome = std::panic::catch_unwind(|| unsafe { raw_call(env, info) })
-        .unwrap_or_else(|p| Err(napi::bindgen_prelude::panic_to_error(p)));
-    outcome.unwrap_or_else(|e| {
-        unsafe { JsError::from(e).throw_into(env) };
-        ptr::null_mut()
-    })
+    unsafe { raw_export::run(env, info, raw_call) }
 }
 
 unsafe fn raw_call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
