@@ -58,7 +58,7 @@ function ensurePackages() {
     apt(['install', '-y', '-qq', ...PACKAGES]);
   } catch (e) {
     const why = String(e.stderr || e.message).trim().split('\n').slice(-3).join(' ');
-    throw new Error(`could not install ${PACKAGES.join(' ')} with apt-get: ${why}`);
+    throw new Error(`could not install ${PACKAGES.join(' ')} with apt-get: ${why}`, { cause: e });
   }
   if (missing().length) throw new Error(`still missing after apt-get: ${missing().join(', ')}`);
 }

@@ -39,7 +39,9 @@ async function call(step, method, path, body) {
     let data = text;
     try {
       data = JSON.parse(text);
-    } catch {}
+    } catch {
+      // not JSON: record the text as it came
+    }
     record({ step, status: res.status, body: data, sessionExists: SuperTokens.doesSessionExist() });
   } catch (e) {
     // The SDK rejects (e.g. with the refresh API's response) when a refresh fails.
