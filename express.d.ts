@@ -3,7 +3,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'http';
 
-export type { TypeInputConfig, AuthErrorObject, AuthErrorWithCause, TokenTheftErrorObject, UserSessionInfo, ClientInfo } from './index';
+export type {
+  TypeInputConfig,
+  AuthErrorObject,
+  AuthErrorWithCause,
+  TokenTheftErrorObject,
+  UserSessionInfo,
+  ClientInfo,
+} from './index';
 export {
   init,
   close,

@@ -185,7 +185,13 @@ function clientOf(req) {
 async function createNewSession(res, userId, jwtPayload, sessionData) {
   requireResponse(res);
   const s = core.getSettings();
-  const r = await core.createSession(userId, jwtPayload, sessionData, clientOf(res.req), cookies.MAX_ACCESS_TOKEN_BYTES);
+  const r = await core.createSession(
+    userId,
+    jwtPayload,
+    sessionData,
+    clientOf(res.req),
+    cookies.MAX_ACCESS_TOKEN_BYTES,
+  );
   cookies.attachTokens(res, s, r);
   return new Session(r.session.handle, r.session.userId, r.session.jwtPayload, res);
 }

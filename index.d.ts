@@ -167,7 +167,10 @@ export declare function getSession(
 ): Promise<{ session: SessionInfo; newAccessToken: TokenInfo | undefined }>;
 
 /** Rotates the refresh token (with theft detection) and issues new tokens. */
-export declare function refreshSession(refreshToken: string, client?: ClientInfo): Promise<{
+export declare function refreshSession(
+  refreshToken: string,
+  client?: ClientInfo,
+): Promise<{
   session: SessionInfo;
   newAccessToken: TokenInfo;
   newRefreshToken: TokenInfo;

@@ -54,7 +54,7 @@ test('tokens are signed with the key the app supplies, and it is asked on every 
   const c0 = src.calls;
   const s = await ST.createNewSession('u1', { role: 'x' });
   assert.ok(src.calls > c0, 'asked when signing');
-  assert.ok(signedWith(s.accessToken.value, secret), 'HMAC made with the app\'s key');
+  assert.ok(signedWith(s.accessToken.value, secret), "HMAC made with the app's key");
   const c1 = src.calls;
   const got = await ST.getSession(s.accessToken.value, null);
   assert.equal(got.session.userId, 'u1');
@@ -84,7 +84,10 @@ test('dynamic is ignored: the app key is used even 1000 days later with updateIn
     assert.ok(signedWith(s.accessToken.value, secret), `signed with the app key at +${days} days`);
     assert.equal((await ST.getSession(s.accessToken.value, null)).session.userId, `u${days}`);
   }
-  assert.deepEqual(info.filter((m) => /rotat/i.test(m)), []);
+  assert.deepEqual(
+    info.filter((m) => /rotat/i.test(m)),
+    [],
+  );
   const rows = await h.query(`SELECT key_name FROM ${PREFIX}_keys WHERE key_name LIKE 'access_token_signing_key%'`);
   assert.deepEqual(rows, [], 'no stored signing key is created or rotated when the app supplies the key');
 });
@@ -105,9 +108,19 @@ test('when the app key changes, tokens signed with the old one get TRY_REFRESH_T
 });
 
 const badAnswers = [
-  ['rejects with an Error', () => Promise.reject(new Error('vault unreachable')), /signingKey\.get rejected: vault unreachable/],
+  [
+    'rejects with an Error',
+    () => Promise.reject(new Error('vault unreachable')),
+    /signingKey\.get rejected: vault unreachable/,
+  ],
   ['rejects with a string', () => Promise.reject('nope'), /signingKey\.get rejected: nope/],
-  ['throws synchronously', () => { throw new Error('sync boom'); }, /signingKey\.get rejected: sync boom/],
+  [
+    'throws synchronously',
+    () => {
+      throw new Error('sync boom');
+    },
+    /signingKey\.get rejected: sync boom/,
+  ],
   ['resolves a number', () => Promise.resolve(42), /must resolve to a string, got number/],
   ['resolves undefined', () => Promise.resolve(undefined), /must resolve to a string, got undefined/],
   ['resolves null', () => Promise.resolve(null), /must resolve to a string, got null/],

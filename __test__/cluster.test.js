@@ -83,7 +83,12 @@ function request(method, p, headers) {
         } catch {
           body = { raw: text };
         }
-        resolve({ status: res.statusCode, headers: res.headers, setCookie: [].concat(res.headers['set-cookie'] || []), body });
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          setCookie: [].concat(res.headers['set-cookie'] || []),
+          body,
+        });
       });
     });
     req.on('error', reject);
@@ -190,7 +195,9 @@ test('a session created on any worker verifies, refreshes and revokes on any oth
       assert.equal(r1.body.handle, handle);
       const use = await c.call('GET', '/me', { pid: others[1] });
       assert.equal(use.status, 200, JSON.stringify(use.body));
-      const [row] = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [handle]);
+      const [row] = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [
+        handle,
+      ]);
       assert.ok(row, 'row present');
       // refreshed again on the creator, then the old parent replayed on yet another worker: theft
       const r2 = await c.call('POST', '/refresh', { pid: creator });
@@ -210,9 +217,15 @@ test('a session created on any worker verifies, refreshes and revokes on any oth
       assert.equal(c.jar.get('sAccessToken'), undefined, 'logout cleared the cookies');
       // ... and the revocation holds on every worker
       for (const p of pids) {
-        const rr = await new Client().call('POST', '/refresh', { pid: p, cookie: `sRefreshToken=${saved.rt}; sIdRefreshToken=${saved.id}` });
+        const rr = await new Client().call('POST', '/refresh', {
+          pid: p,
+          cookie: `sRefreshToken=${saved.rt}; sIdRefreshToken=${saved.id}`,
+        });
         assert.equal(rr.status, 401, `refresh after logout on worker ${p}: ${JSON.stringify(rr.body)}`);
-        const dd = await new Client().call('GET', '/data', { pid: p, cookie: `sAccessToken=${saved.at}; sIdRefreshToken=${saved.id}` });
+        const dd = await new Client().call('GET', '/data', {
+          pid: p,
+          cookie: `sAccessToken=${saved.at}; sIdRefreshToken=${saved.id}`,
+        });
         assert.equal(dd.status, 401, `session data after logout on worker ${p}`);
       }
       const rows = await h.query(`SELECT COUNT(*) AS n FROM ${PREFIX}_sessions WHERE session_handle = ?`, [handle]);
@@ -243,13 +256,22 @@ test('revokeAllSessionsForUser on one worker ends sessions created on all the ot
 test('concurrent logins and refreshes spread over the workers', async () => {
   const clients = Array.from({ length: 40 }, () => new Client());
   const logins = await Promise.all(clients.map((c, i) => c.call('POST', `/login?u=cluster-conc-${i}`)));
-  assert.deepEqual(logins.map((r) => r.status).filter((s) => s !== 200), []);
+  assert.deepEqual(
+    logins.map((r) => r.status).filter((s) => s !== 200),
+    [],
+  );
   assert.ok(new Set(logins.map((r) => r.pid)).size >= 3, 'logins served by several workers');
   const refreshed = await Promise.all(clients.map((c) => c.call('POST', '/refresh')));
-  assert.deepEqual(refreshed.map((r) => r.status).filter((s) => s !== 200), []);
+  assert.deepEqual(
+    refreshed.map((r) => r.status).filter((s) => s !== 200),
+    [],
+  );
   refreshed.forEach((r, i) => assert.equal(r.body.handle, logins[i].body.handle));
   const me = await Promise.all(clients.map((c) => c.call('GET', '/me')));
-  assert.deepEqual(me.map((r) => r.status).filter((s) => s !== 200), []);
+  assert.deepEqual(
+    me.map((r) => r.status).filter((s) => s !== 200),
+    [],
+  );
   const rows = await h.query(`SELECT COUNT(*) AS n FROM ${PREFIX}_sessions WHERE user_id LIKE 'cluster-conc-%'`);
   assert.equal(rows[0].n, 40);
 });

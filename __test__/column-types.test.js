@@ -27,7 +27,11 @@ h.closeAfter(ST);
 
 test('a session row whose expires_at is not a number: GENERAL_ERROR naming the column, and the process lives on', async () => {
   const s = await ST.createNewSession('alice', null, { a: 1 });
-  assert.equal((await ST.getSession(s.accessToken.value, s.antiCsrfToken)).session.userId, 'alice', 'a well-formed row works');
+  assert.equal(
+    (await ST.getSession(s.accessToken.value, s.antiCsrfToken)).session.userId,
+    'alice',
+    'a well-formed row works',
+  );
   await h.query(`UPDATE ${SESSIONS} SET expires_at = 'next tuesday' WHERE session_handle = ?`, [s.session.handle]);
   await h.rejectsWith(ST.refreshSession(s.refreshToken.value), GENERAL_ERROR, /expires_at/);
   // Still serving.

@@ -24,7 +24,8 @@ const said = [];
 const rawRefreshTokens = new Set();
 let server;
 
-const hex2 = (s) => crypto.createHash('sha256').update(crypto.createHash('sha256').update(s).digest('hex')).digest('hex');
+const hex2 = (s) =>
+  crypto.createHash('sha256').update(crypto.createHash('sha256').update(s).digest('hex')).digest('hex');
 const jwtPayload = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 
 function remember(e) {
@@ -112,8 +113,14 @@ async function send(jar, path, method = 'GET') {
 
 /** Sends `path(i)` with every jar `i` at once (under the deadline); asserts every answer is 200; returns them. */
 async function allAnswer200(what, jars, path, method) {
-  const answers = await allWithin(what, jars.map((j, i) => send(j, path(i), method)));
-  assert.deepEqual(answers.map((r) => r.status).filter((s) => s !== 200), []);
+  const answers = await allWithin(
+    what,
+    jars.map((j, i) => send(j, path(i), method)),
+  );
+  assert.deepEqual(
+    answers.map((r) => r.status).filter((s) => s !== 200),
+    [],
+  );
   return answers;
 }
 
@@ -137,7 +144,10 @@ test.after(async () => {
 test('500 concurrent logins (framework-free): all resolve, distinct handles, every row present', async (t) => {
   const ids = Array.from({ length: 500 }, (_, i) => `ff-login-${i}`);
   const started = Date.now();
-  const results = await allWithin('500 logins', ids.map((u, i) => settle(create(u, { i }, { i }))));
+  const results = await allWithin(
+    '500 logins',
+    ids.map((u, i) => settle(create(u, { i }, { i }))),
+  );
   const failed = results.filter((r) => !r.ok).map((r) => r.error.message);
   assert.deepEqual(failed, [], 'every login resolved');
   const sessions = results.map((r) => r.value);
@@ -150,14 +160,18 @@ test('500 concurrent logins (framework-free): all resolve, distinct handles, eve
     const row = rows.get(s.session.handle);
     assert.ok(row, `row of ${ids[i]}`);
     assert.equal(row.user_id, ids[i], 'the row belongs to the user who logged in');
-    assert.equal(row.refresh_token_hash_2, hex2(s.refreshToken.value), 'hash of the hash of that login\'s refresh token');
+    assert.equal(
+      row.refresh_token_hash_2,
+      hex2(s.refreshToken.value),
+      "hash of the hash of that login's refresh token",
+    );
     assert.deepEqual(JSON.parse(row.session_info), { i });
     assert.equal(jwtPayload(s.accessToken.value).userId, ids[i], 'the access token names that user');
   });
   t.diagnostic(`500 logins in ${Date.now() - started} ms`);
 });
 
-test('500 concurrent logins over HTTP: all 200, each response carries its own user\'s tokens', async () => {
+test("500 concurrent logins over HTTP: all 200, each response carries its own user's tokens", async () => {
   const ids = Array.from({ length: 500 }, (_, i) => `http-login-${i}`);
   const jars = ids.map(() => new h.CookieJar());
   const results = await allWithin(
@@ -170,7 +184,7 @@ test('500 concurrent logins over HTTP: all 200, each response carries its own us
   assert.equal(new Set(results.map((r) => r.json.handle)).size, 500, 'distinct handles');
   results.forEach((r, i) => {
     assert.equal(r.json.userId, ids[i]);
-    assert.equal(jwtPayload(jars[i].get('sAccessToken')).userId, ids[i], 'cookies of this response are this user\'s');
+    assert.equal(jwtPayload(jars[i].get('sAccessToken')).userId, ids[i], "cookies of this response are this user's");
     assert.equal(jwtPayload(jars[i].get('sAccessToken')).sessionHandle, r.json.handle);
   });
   const rows = await rowsFor(ids);
@@ -186,9 +200,19 @@ test('500 concurrent logins over HTTP: all 200, each response carries its own us
 
 test('200 concurrent refreshes of distinct sessions, then 200 concurrent first uses and second refreshes', async () => {
   const ids = Array.from({ length: 200 }, (_, i) => `refresh-${i}`);
-  const sessions = await allWithin('setup', ids.map((u) => create(u, { u })));
-  const first = await allWithin('200 refreshes', sessions.map((s) => settle(refresh(s.refreshToken.value))));
-  assert.deepEqual(first.filter((r) => !r.ok).map((r) => r.error.message), [], 'every refresh resolved');
+  const sessions = await allWithin(
+    'setup',
+    ids.map((u) => create(u, { u })),
+  );
+  const first = await allWithin(
+    '200 refreshes',
+    sessions.map((s) => settle(refresh(s.refreshToken.value))),
+  );
+  assert.deepEqual(
+    first.filter((r) => !r.ok).map((r) => r.error.message),
+    [],
+    'every refresh resolved',
+  );
   first.forEach((r, i) => {
     assert.equal(r.value.session.handle, sessions[i].session.handle, 'each refresh answers for its own session');
     assert.equal(r.value.session.userId, ids[i]);
@@ -200,17 +224,30 @@ test('200 concurrent refreshes of distinct sessions, then 200 concurrent first u
     '200 first uses',
     first.map((r) => settle(ST.getSession(r.value.newAccessToken.value, r.value.newAntiCsrfToken))),
   );
-  assert.deepEqual(uses.filter((u) => !u.ok).map((u) => u.error.message), []);
+  assert.deepEqual(
+    uses.filter((u) => !u.ok).map((u) => u.error.message),
+    [],
+  );
   uses.forEach((u, i) => {
     assert.equal(u.value.session.handle, sessions[i].session.handle);
     assert.ok(u.value.newAccessToken, 'a promoted child gets a fresh access token');
   });
   let rows = await rowsFor(ids);
   first.forEach((r, i) => {
-    assert.equal(rows.get(sessions[i].session.handle).refresh_token_hash_2, hex2(r.value.newRefreshToken.value), 'promoted');
+    assert.equal(
+      rows.get(sessions[i].session.handle).refresh_token_hash_2,
+      hex2(r.value.newRefreshToken.value),
+      'promoted',
+    );
   });
-  const second = await allWithin('200 second refreshes', first.map((r) => settle(refresh(r.value.newRefreshToken.value))));
-  assert.deepEqual(second.filter((r) => !r.ok).map((r) => r.error.message), []);
+  const second = await allWithin(
+    '200 second refreshes',
+    first.map((r) => settle(refresh(r.value.newRefreshToken.value))),
+  );
+  assert.deepEqual(
+    second.filter((r) => !r.ok).map((r) => r.error.message),
+    [],
+  );
   second.forEach((r, i) => assert.equal(r.value.session.handle, sessions[i].session.handle));
   rows = await rowsFor(ids);
   assert.equal(rows.size, 200);
@@ -231,13 +268,18 @@ test('200 concurrent refreshes over HTTP: all 200, none crossed', async () => {
   const me = await allAnswer200('200 first uses', jars, () => '/me');
   me.forEach((r, i) => assert.equal(r.json.userId, ids[i]));
   const rows = await rowsFor(ids);
-  logins.forEach((l, i) => assert.equal(rows.get(l.json.handle).refresh_token_hash_2, hex2(jars[i].get('sRefreshToken'))));
+  logins.forEach((l, i) =>
+    assert.equal(rows.get(l.json.handle).refresh_token_hash_2, hex2(jars[i].get('sRefreshToken'))),
+  );
 });
 
 test('the same refresh token twice at once: both succeed with different tokens (SPEC-DEVIATIONS)', async (t) => {
   await t.test('a parent token sent twice at once', async () => {
     const s = await create('twice-parent');
-    const [a, b] = await allWithin('twice', [settle(refresh(s.refreshToken.value)), settle(refresh(s.refreshToken.value))]);
+    const [a, b] = await allWithin('twice', [
+      settle(refresh(s.refreshToken.value)),
+      settle(refresh(s.refreshToken.value)),
+    ]);
     assert.ok(a.ok && b.ok, `both succeed: ${!a.ok ? a.error.message : ''} ${!b.ok ? b.error.message : ''}`);
     assert.notEqual(a.value.newRefreshToken.value, b.value.newRefreshToken.value);
     assert.notEqual(a.value.newAccessToken.value, b.value.newAccessToken.value);
@@ -245,7 +287,9 @@ test('the same refresh token twice at once: both succeed with different tokens (
     // Whichever child is used first becomes the parent; the other is then rotated out.
     const useA = await refresh(a.value.newRefreshToken.value);
     assert.equal(useA.session.handle, s.session.handle);
-    const [row] = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [s.session.handle]);
+    const [row] = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [
+      s.session.handle,
+    ]);
     assert.equal(row.refresh_token_hash_2, hex2(a.value.newRefreshToken.value));
     const replay = await settle(ST.refreshSession(b.value.newRefreshToken.value));
     assert.equal(replay.ok, false);
@@ -254,8 +298,14 @@ test('the same refresh token twice at once: both succeed with different tokens (
   });
   await t.test('a parent token sent 20 times at once: 20 successes, 20 different children', async () => {
     const s = await create('twenty-parent');
-    const rs = await allWithin('20x', Array.from({ length: 20 }, () => settle(refresh(s.refreshToken.value))));
-    assert.deepEqual(rs.filter((r) => !r.ok).map((r) => r.error.message), []);
+    const rs = await allWithin(
+      '20x',
+      Array.from({ length: 20 }, () => settle(refresh(s.refreshToken.value))),
+    );
+    assert.deepEqual(
+      rs.filter((r) => !r.ok).map((r) => r.error.message),
+      [],
+    );
     assert.equal(new Set(rs.map((r) => r.value.newRefreshToken.value)).size, 20);
   });
   await t.test('a child token sent twice at once (promotion race): both succeed', async () => {
@@ -267,14 +317,22 @@ test('the same refresh token twice at once: both succeed with different tokens (
     ]);
     assert.ok(a.ok && b.ok, `both succeed: ${!a.ok ? a.error.message : ''} ${!b.ok ? b.error.message : ''}`);
     assert.notEqual(a.value.newRefreshToken.value, b.value.newRefreshToken.value);
-    const [row] = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [s.session.handle]);
+    const [row] = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [
+      s.session.handle,
+    ]);
     assert.equal(row.refresh_token_hash_2, hex2(child.newRefreshToken.value), 'the child became the parent once');
   });
   await t.test('a child token sent 10 times at once: all succeed', async () => {
     const s = await create('ten-child');
     const child = await refresh(s.refreshToken.value);
-    const rs = await allWithin('10x', Array.from({ length: 10 }, () => settle(refresh(child.newRefreshToken.value))));
-    assert.deepEqual(rs.filter((r) => !r.ok).map((r) => r.error.message), []);
+    const rs = await allWithin(
+      '10x',
+      Array.from({ length: 10 }, () => settle(refresh(child.newRefreshToken.value))),
+    );
+    assert.deepEqual(
+      rs.filter((r) => !r.ok).map((r) => r.error.message),
+      [],
+    );
   });
   await t.test('a child access token used 20 times at once (promotion in getSession): all succeed', async () => {
     const s = await create('twenty-child-access');
@@ -283,7 +341,10 @@ test('the same refresh token twice at once: both succeed with different tokens (
       '20x',
       Array.from({ length: 20 }, () => settle(ST.getSession(child.newAccessToken.value, child.newAntiCsrfToken))),
     );
-    assert.deepEqual(rs.filter((r) => !r.ok).map((r) => r.error.message), []);
+    assert.deepEqual(
+      rs.filter((r) => !r.ok).map((r) => r.error.message),
+      [],
+    );
     for (const r of rs) assert.equal(r.value.session.handle, s.session.handle);
   });
   await t.test('a child refresh and the first use of its access token at once: both succeed', async () => {
@@ -332,7 +393,9 @@ test('the same refresh token twice at once: both succeed with different tokens (
 
 test('concurrent hostile and genuine traffic on one session: genuine requests unaffected', async () => {
   const s = await create('mixed-traffic');
-  const bad = Array.from({ length: 100 }, (_, i) => settle(ST.getSession(`${s.accessToken.value.slice(0, -2)}${i}`, null)));
+  const bad = Array.from({ length: 100 }, (_, i) =>
+    settle(ST.getSession(`${s.accessToken.value.slice(0, -2)}${i}`, null)),
+  );
   const good = Array.from({ length: 100 }, () => settle(ST.getSession(s.accessToken.value, s.antiCsrfToken)));
   const rs = await allWithin('mixed', [...bad, ...good]);
   rs.slice(0, 100).forEach((r) => assert.equal(r.ok ? 'resolved' : r.error.errType, TRY_REFRESH_TOKEN));

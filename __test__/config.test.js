@@ -135,7 +135,10 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['tokens.accessToken.accessTokenPath', [5, '', 'api', '/a; Domain=evil.com']],
     ['tokens.refreshToken', [DELETE, '/refresh']],
     ['tokens.refreshToken.validity', [0, 8761, '+100']],
-    ['tokens.refreshToken.removalCronjobInterval', ['0 0 * * *', '0 0 0 32 * *', '61 * * * * *', '0 0 25 * * *', '0 0 0 1 13 *', 'every day', '', 60]],
+    [
+      'tokens.refreshToken.removalCronjobInterval',
+      ['0 0 * * *', '0 0 0 32 * *', '61 * * * * *', '0 0 25 * * *', '0 0 0 1 13 *', 'every day', '', 60],
+    ],
     ['tokens.refreshToken.renewTokenPath', [DELETE, 5, '', 'refresh']],
     ['tokens.enableAntiCsrf', ['false', 0]],
 
@@ -148,7 +151,9 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
     ['cookie.secure', ['true', 1]],
     ['cookie.sameSite', ['bogus', '', true, 'none']], // 'none' with secure: false (configFor's default)
   ];
-  const cases = groups.flatMap(([path, values, field = path || 'config']) => values.map((value) => [path, value, field]));
+  const cases = groups.flatMap(([path, values, field = path || 'config']) =>
+    values.map((value) => [path, value, field]),
+  );
 
   for (const [path, value, field] of cases) {
     const shown = show(value);
@@ -167,12 +172,28 @@ describe('invalid configs: GENERAL_ERROR naming the field, nothing created', () 
   }
 
   test('messages also name the allowed values', async () => {
-    await assertInvalid(configWith('tokens.accessToken.validity', 5), 'tokens.accessToken.validity', /10\b[\s\S]*86,?400,?000/);
-    await assertInvalid(configWith('tokens.accessToken.signingKey.updateInterval', 0), 'updateInterval', /1\b[\s\S]*720/);
-    await assertInvalid(configWith('tokens.refreshToken.validity', 0), 'tokens.refreshToken.validity', /1\b[\s\S]*8,?760/);
+    await assertInvalid(
+      configWith('tokens.accessToken.validity', 5),
+      'tokens.accessToken.validity',
+      /10\b[\s\S]*86,?400,?000/,
+    );
+    await assertInvalid(
+      configWith('tokens.accessToken.signingKey.updateInterval', 0),
+      'updateInterval',
+      /1\b[\s\S]*720/,
+    );
+    await assertInvalid(
+      configWith('tokens.refreshToken.validity', 0),
+      'tokens.refreshToken.validity',
+      /1\b[\s\S]*8,?760/,
+    );
     await assertInvalid(configWith('mysql.port', 0), 'mysql.port', /65,?535/);
     await assertInvalid(configWith('cookie.sameSite', 'bogus'), 'cookie.sameSite', /strict[\s\S]*lax[\s\S]*none/i);
-    await assertInvalid(configWith('mysql.tables.signingKey', 'a-b'), 'mysql.tables.signingKey', /A-Z[\s\S]*0-9[\s\S]*_|64/);
+    await assertInvalid(
+      configWith('mysql.tables.signingKey', 'a-b'),
+      'mysql.tables.signingKey',
+      /A-Z[\s\S]*0-9[\s\S]*_|64/,
+    );
   });
 
   test('sameSite "none" is accepted with secure: true', async (t) => {
@@ -187,14 +208,30 @@ describe('unknown keys: GENERAL_ERROR naming the full path and a close option, n
   const fn = () => {};
   // [path of the unknown key, its value, the exact message]
   const cases = [
-    ['tokens.accessToken.blacklistng', true, 'config: tokens.accessToken.blacklistng is not an option; did you mean blacklisting?'],
+    [
+      'tokens.accessToken.blacklistng',
+      true,
+      'config: tokens.accessToken.blacklistng is not an option; did you mean blacklisting?',
+    ],
     ['cookies', { domain: 'localhost' }, 'config: cookies is not an option; did you mean cookie?'],
     ['mysql.pasword', 'x', 'config: mysql.pasword is not an option; did you mean password?'],
     ['mysql.tables.signingkey', 'cfg_k2', 'config: mysql.tables.signingkey is not an option; did you mean signingKey?'],
-    ['mysql.ssl', { rejectUnauthorised: false }, 'config: mysql.ssl.rejectUnauthorised is not an option; did you mean rejectUnauthorized?'],
-    ['tokens.acessToken', { blacklisting: true }, 'config: tokens.acessToken is not an option; did you mean accessToken?'],
+    [
+      'mysql.ssl',
+      { rejectUnauthorised: false },
+      'config: mysql.ssl.rejectUnauthorised is not an option; did you mean rejectUnauthorized?',
+    ],
+    [
+      'tokens.acessToken',
+      { blacklisting: true },
+      'config: tokens.acessToken is not an option; did you mean accessToken?',
+    ],
     ['tokens.enableAntiCSRF', false, 'config: tokens.enableAntiCSRF is not an option; did you mean enableAntiCsrf?'],
-    ['tokens.accessToken.signingKey.updateIntervall', 48, 'config: tokens.accessToken.signingKey.updateIntervall is not an option; did you mean updateInterval?'],
+    [
+      'tokens.accessToken.signingKey.updateIntervall',
+      48,
+      'config: tokens.accessToken.signingKey.updateIntervall is not an option; did you mean updateInterval?',
+    ],
     ['tokens.refreshToken.valdity', 1, 'config: tokens.refreshToken.valdity is not an option; did you mean validity?'],
     ['logging.eror', fn, 'config: logging.eror is not an option; did you mean error?'],
     ['cookie.samesite', 'strict', 'config: cookie.samesite is not an option; did you mean sameSite?'],
@@ -232,8 +269,14 @@ describe('unknown keys: GENERAL_ERROR naming the full path and a close option, n
 
   test('an unknown key whose value is null or a function is rejected too', async (t) => {
     t.after(() => ST.close());
-    await assertUnknown(configWith('cookie.secur', null), 'config: cookie.secur is not an option; did you mean secure?');
-    await assertUnknown(configWith('logging.warn', fn), 'config: logging.warn is not an option (the options are info, error)');
+    await assertUnknown(
+      configWith('cookie.secur', null),
+      'config: cookie.secur is not an option; did you mean secure?',
+    );
+    await assertUnknown(
+      configWith('logging.warn', fn),
+      'config: logging.warn is not an option (the options are info, error)',
+    );
   });
 });
 
@@ -291,7 +334,11 @@ describe('integer options from the environment: a string of decimal digits is it
 
   test('mysql.port as a string of a closed port fails to connect (the port is used, not 3306)', async () => {
     await h.dropTables(PREFIX);
-    await h.rejectsWith(ST.init(configWith('mysql.port', '1')), GENERAL_ERROR, /refused|unreachable|connect(ion)? (error|failed)/i);
+    await h.rejectsWith(
+      ST.init(configWith('mysql.port', '1')),
+      GENERAL_ERROR,
+      /refused|unreachable|connect(ion)? (error|failed)/i,
+    );
     await assertNoTables([`${PREFIX}_keys`, `${PREFIX}_sessions`]);
   });
 
@@ -308,15 +355,24 @@ describe('integer options from the environment: a string of decimal digits is it
     t.after(() => ST.close());
     const config = h.configFor(PREFIX, {
       mysql: { connectionLimit: '3' },
-      tokens: { accessToken: { validity: '60', signingKey: { updateInterval: '48' } }, refreshToken: { validity: '2' } },
+      tokens: {
+        accessToken: { validity: '60', signingKey: { updateInterval: '48' } },
+        refreshToken: { validity: '2' },
+      },
     });
     await ST.init(config);
     const before = Date.now();
     const r = await core.createNewSession('string-validity');
     const after = Date.now();
-    assert.ok(r.accessToken.expires >= before + 60_000 && r.accessToken.expires <= after + 60_000, 'access token: 60 s');
+    assert.ok(
+      r.accessToken.expires >= before + 60_000 && r.accessToken.expires <= after + 60_000,
+      'access token: 60 s',
+    );
     const twoHours = 2 * 3_600_000;
-    assert.ok(r.refreshToken.expires >= before + twoHours && r.refreshToken.expires <= after + twoHours, 'refresh token: 2 h');
+    assert.ok(
+      r.refreshToken.expires >= before + twoHours && r.refreshToken.expires <= after + twoHours,
+      'refresh token: 2 h',
+    );
   });
 });
 
@@ -335,7 +391,12 @@ describe('the init lifecycle', () => {
     await ST.init(config); // the same object
     await ST.init(h.configFor(PREFIX, { logging: { info } })); // deep-equal, the same function
     // key order does not matter, nor keys set to undefined (JSON drops them too)
-    const reordered = { cookie: config.cookie, tokens: config.tokens, logging: { info }, mysql: { ...config.mysql, ssl: undefined } };
+    const reordered = {
+      cookie: config.cookie,
+      tokens: config.tokens,
+      logging: { info },
+      mysql: { ...config.mysql, ssl: undefined },
+    };
     await ST.init(reordered);
     assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'still-works');
   });
@@ -345,10 +406,22 @@ describe('the init lifecycle', () => {
     const info = () => {};
     const config = h.configFor(PREFIX, { logging: { info } });
     await ST.init(config);
-    await h.rejectsWith(ST.init(configWith('cookie.domain', 'other.example')), GENERAL_ERROR, /another config.*cookie\.domain.*close\(\)/);
-    await h.rejectsWith(ST.init(h.configFor(PREFIX, { tokens: { enableAntiCsrf: true } })), GENERAL_ERROR, /differs at tokens\.enableAntiCsrf/);
+    await h.rejectsWith(
+      ST.init(configWith('cookie.domain', 'other.example')),
+      GENERAL_ERROR,
+      /another config.*cookie\.domain.*close\(\)/,
+    );
+    await h.rejectsWith(
+      ST.init(h.configFor(PREFIX, { tokens: { enableAntiCsrf: true } })),
+      GENERAL_ERROR,
+      /differs at tokens\.enableAntiCsrf/,
+    );
     // functions are compared by identity
-    await h.rejectsWith(ST.init(h.configFor(PREFIX, { logging: { info: () => {} } })), GENERAL_ERROR, /differs at logging\.info/);
+    await h.rejectsWith(
+      ST.init(h.configFor(PREFIX, { logging: { info: () => {} } })),
+      GENERAL_ERROR,
+      /differs at logging\.info/,
+    );
     // the password's value never appears, only its name
     const pw = h.configFor(PREFIX, { logging: { info }, mysql: { password: 'a-secret-1234' } });
     await assert.rejects(ST.init(pw), (e) => {
@@ -368,16 +441,29 @@ describe('the init lifecycle', () => {
 
   test('two concurrent inits with the same config both resolve, on one engine', async (t) => {
     t.after(() => ST.close());
-    const results = await Promise.allSettled([ST.init(h.configFor(PREFIX)), ST.init(h.configFor(PREFIX)), ST.init(h.configFor(PREFIX))]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled']);
+    const results = await Promise.allSettled([
+      ST.init(h.configFor(PREFIX)),
+      ST.init(h.configFor(PREFIX)),
+      ST.init(h.configFor(PREFIX)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+    );
     const r = await core.createNewSession('concurrent');
     assert.equal((await core.getSession(r.accessToken.value, null)).session.userId, 'concurrent');
   });
 
   test('two concurrent inits with different configs: the first resolves, the other is a GENERAL_ERROR', async (t) => {
     t.after(() => ST.close());
-    const results = await Promise.allSettled([ST.init(h.configFor(PREFIX)), ST.init(configWith('cookie.domain', 'other.example'))]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected']);
+    const results = await Promise.allSettled([
+      ST.init(h.configFor(PREFIX)),
+      ST.init(configWith('cookie.domain', 'other.example')),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected'],
+    );
     await h.rejectsWith(Promise.reject(results[1].reason), GENERAL_ERROR, /another config.*cookie\.domain/);
     assert.equal(require('../lib/core.js').getSettings().cookieDomain, 'localhost');
   });
@@ -386,7 +472,10 @@ describe('the init lifecycle', () => {
     t.after(() => ST.close());
     const bad = configWith('mysql.port', 1);
     const results = await Promise.allSettled([ST.init(bad), ST.init(bad)]);
-    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
     assert.equal(results[0].reason, results[1].reason, 'the second joined the first');
     await ST.init(h.configFor(PREFIX));
     await core.createNewSession('after-failed-pair');
@@ -437,7 +526,10 @@ describe('MySQL errors → GENERAL_ERROR (and a valid init works afterwards)', (
   let logged;
   const withLogger = (config) => {
     logged = [];
-    config.logging = { info: (m) => logged.push(String(m && m.stack ? m.stack : m)), error: (e) => logged.push(String(e && e.stack ? e.stack : e)) };
+    config.logging = {
+      info: (m) => logged.push(String(m && m.stack ? m.stack : m)),
+      error: (e) => logged.push(String(e && e.stack ? e.stack : e)),
+    };
     return config;
   };
 
@@ -459,13 +551,21 @@ describe('MySQL errors → GENERAL_ERROR (and a valid init works afterwards)', (
 
   test('unreachable port → GENERAL_ERROR carrying the driver message', async () => {
     const started = Date.now();
-    await h.rejectsWith(ST.init(configWith('mysql.port', 1)), GENERAL_ERROR, /refused|unreachable|connect(ion)? (error|failed)/i);
+    await h.rejectsWith(
+      ST.init(configWith('mysql.port', 1)),
+      GENERAL_ERROR,
+      /refused|unreachable|connect(ion)? (error|failed)/i,
+    );
     assert.ok(Date.now() - started < 15_000);
     await assertNoTables([`${PREFIX}_keys`, `${PREFIX}_sessions`]);
   });
 
   test('missing database → GENERAL_ERROR naming it', async () => {
-    await h.rejectsWith(ST.init(configWith('mysql.database', 'cfg_no_such_database_41')), GENERAL_ERROR, /unknown database/i);
+    await h.rejectsWith(
+      ST.init(configWith('mysql.database', 'cfg_no_such_database_41')),
+      GENERAL_ERROR,
+      /unknown database/i,
+    );
     const dbs = await h.query("SHOW DATABASES LIKE 'cfg_no_such_database_41'");
     assert.equal(dbs.length, 0, 'the database must not be created');
   });
@@ -493,7 +593,12 @@ describe('tables created by a valid init (SPEC §5)', () => {
       [h.db.database, table],
     );
     // MariaDB and MySQL 5.7 write bigint(20); MySQL 8 writes bigint.
-    return rows.map((r) => ({ name: r.name, type: r.type.toLowerCase().replace(/^bigint\(\d+\)/, 'bigint'), nullable: r.nullable, key: r.k }));
+    return rows.map((r) => ({
+      name: r.name,
+      type: r.type.toLowerCase().replace(/^bigint\(\d+\)/, 'bigint'),
+      nullable: r.nullable,
+      key: r.k,
+    }));
   }
 
   test('the signing-key table has the documented columns', async () => {
@@ -525,7 +630,15 @@ describe('tables created by a valid init (SPEC §5)', () => {
       'user_id',
     ]);
     // This package's columns are nullable, so the original library can still insert rows.
-    for (const added of ['created_at', 'last_refreshed_at', 'ip', 'user_agent', 'previous_refresh_token_hash_2', 'rotated_at', 'refresh_token_hash_1']) {
+    for (const added of [
+      'created_at',
+      'last_refreshed_at',
+      'ip',
+      'user_agent',
+      'previous_refresh_token_hash_2',
+      'rotated_at',
+      'refresh_token_hash_1',
+    ]) {
       assert.equal(byName[added].nullable, 'YES', added);
     }
     assert.equal(byName.session_handle.type, 'varchar(255)');
@@ -539,7 +652,8 @@ describe('tables created by a valid init (SPEC §5)', () => {
 
   test('the refresh-token table has indexes on user_id and expires_at', async () => {
     const rows = await h.query(`SHOW INDEX FROM \`${PREFIX}_sessions\``);
-    const firstColumnOf = (col) => rows.filter((r) => r.Column_name === col && r.Seq_in_index === 1 && r.Key_name !== 'PRIMARY');
+    const firstColumnOf = (col) =>
+      rows.filter((r) => r.Column_name === col && r.Seq_in_index === 1 && r.Key_name !== 'PRIMARY');
     assert.ok(firstColumnOf('user_id').length >= 1, 'an index on user_id');
     assert.ok(firstColumnOf('expires_at').length >= 1, 'an index on expires_at');
     const primary = rows.filter((r) => r.Key_name === 'PRIMARY').map((r) => r.Column_name);
@@ -551,7 +665,10 @@ describe('tables created by a valid init (SPEC §5)', () => {
     assert.equal(rows.length, 2, JSON.stringify(rows.map((r) => r.key_name)));
     for (const r of rows) {
       assert.ok(r.key_value.length >= 32, `${r.key_name} has a real key`);
-      assert.ok(Math.abs(Number(r.created_at_time) - Date.now()) < 60_000, `${r.key_name} created_at_time is ms since epoch`);
+      assert.ok(
+        Math.abs(Number(r.created_at_time) - Date.now()) < 60_000,
+        `${r.key_name} created_at_time is ms since epoch`,
+      );
     }
     assert.notEqual(rows[0].key_value, rows[1].key_value);
   });
@@ -562,7 +679,9 @@ describe('existing tables with the documented columns are used as they are', () 
   before(async () => {
     await ST.close();
     await h.dropTables(P);
-    await h.query(`CREATE TABLE ${P}_keys (key_name VARCHAR(128), key_value VARCHAR(255), created_at_time BIGINT UNSIGNED, PRIMARY KEY (key_name))`);
+    await h.query(
+      `CREATE TABLE ${P}_keys (key_name VARCHAR(128), key_value VARCHAR(255), created_at_time BIGINT UNSIGNED, PRIMARY KEY (key_name))`,
+    );
     await h.query(
       `CREATE TABLE ${P}_sessions (session_handle VARCHAR(255), user_id VARCHAR(128) NOT NULL,
         refresh_token_hash_2 VARCHAR(128) NOT NULL, session_info TEXT, expires_at BIGINT UNSIGNED NOT NULL,
@@ -577,8 +696,13 @@ describe('existing tables with the documented columns are used as they are', () 
   test('init uses them and sessions land in them', async () => {
     await ST.init(h.configFor(P));
     const r = await core.createNewSession('pre-existing', { a: 1 }, { b: 2 });
-    const rows = await h.query(`SELECT user_id, session_info FROM ${P}_sessions WHERE session_handle = ?`, [r.session.handle]);
-    assert.deepEqual(rows.map((x) => ({ ...x })), [{ user_id: 'pre-existing', session_info: '{"b":2}' }]);
+    const rows = await h.query(`SELECT user_id, session_info FROM ${P}_sessions WHERE session_handle = ?`, [
+      r.session.handle,
+    ]);
+    assert.deepEqual(
+      rows.map((x) => ({ ...x })),
+      [{ user_id: 'pre-existing', session_info: '{"b":2}' }],
+    );
     const keys = await h.query(`SELECT COUNT(*) AS n FROM ${P}_keys`);
     assert.equal(Number(keys[0].n), 2);
   });

@@ -38,7 +38,8 @@ function logging() {
 function remember(e) {
   if (e === null || e === undefined) return;
   said.push(String(e.message), String(e.stack));
-  if (e.err !== undefined) said.push(e.err instanceof Error ? `${e.err.message}\n${e.err.stack}` : JSON.stringify(e.err));
+  if (e.err !== undefined)
+    said.push(e.err instanceof Error ? `${e.err.message}\n${e.err.stack}` : JSON.stringify(e.err));
 }
 
 /** Settles a call: {ok, value | error, ms, start, end}. */
@@ -92,14 +93,19 @@ function startLoad(tag, workers) {
 
 /** Rows of the load `tag` (user ids `load:<tag>:<n>`), or of user ids starting with `prefix:`. */
 async function rowsOf(tag) {
-  const rows = await h.query(`SELECT user_id, session_handle FROM ${PREFIX}_sessions WHERE user_id LIKE ?`, [`load:${tag}:%`]);
+  const rows = await h.query(`SELECT user_id, session_handle FROM ${PREFIX}_sessions WHERE user_id LIKE ?`, [
+    `load:${tag}:%`,
+  ]);
   return new Map(rows.map((r) => [r.user_id, r.session_handle]));
 }
 
 /** Connections of this test's user/db on the server that come from our proxy. */
 async function serverConnectionsViaProxy() {
   const ports = proxy.upstreamPorts();
-  const rows = await h.query('SELECT host FROM information_schema.processlist WHERE user = ? AND db = ?', [h.db.user, h.db.database]);
+  const rows = await h.query('SELECT host FROM information_schema.processlist WHERE user = ? AND db = ?', [
+    h.db.user,
+    h.db.database,
+  ]);
   return rows.filter((r) => ports.has(Number(String(r.host).split(':').pop()))).length;
 }
 
@@ -149,7 +155,9 @@ test('a wrong (distinctive) password: GENERAL_ERROR with the driver message, nev
   // Same through a proxy that refuses connections: fails fast, no password either.
   proxy.cut();
   const viaProxy = await timed(() =>
-    ST.init(h.configFor(PREFIX, { mysql: { host: '127.0.0.1', port: proxyPort, password: PASSWORD }, logging: logging() })),
+    ST.init(
+      h.configFor(PREFIX, { mysql: { host: '127.0.0.1', port: proxyPort, password: PASSWORD }, logging: logging() }),
+    ),
   );
   proxy.restore();
   assertGeneral(viaProxy, 'init through a refusing proxy');
@@ -228,7 +236,9 @@ test('hard cut (reset + refuse) in the middle of a login load, then restore', as
   });
   await t.test('the pool stayed within connectionLimit', async () => {
     const onServer = await serverConnectionsViaProxy();
-    t.diagnostic(`connections: ${liveBefore} before the cut, ${proxy.live} after (${onServer} on the server), max ever ${proxy.maxLive}`);
+    t.diagnostic(
+      `connections: ${liveBefore} before the cut, ${proxy.live} after (${onServer} on the server), max ever ${proxy.maxLive}`,
+    );
     assert.ok(proxy.maxLive <= LIMIT, `at most ${proxy.maxLive} proxied connections at once`);
     assert.ok(proxy.live <= LIMIT);
     assert.ok(onServer <= LIMIT);
@@ -275,7 +285,9 @@ test('freeze (black hole) in the middle of a load: bounded GENERAL_ERROR, then r
     for (const c of inFlight) assertGeneral(c, `in-flight login ${c.userId}`);
     measured.freezeMaxMs = Math.max(...[...probes, ...load.calls.filter((c) => !c.ok)].map((c) => c.ms));
     const minMs = Math.min(...probes.map((c) => c.ms));
-    t.diagnostic(`freeze: slowest rejection ${measured.freezeMaxMs.toFixed(0)} ms, fastest probe ${minMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `freeze: slowest rejection ${measured.freezeMaxMs.toFixed(0)} ms, fastest probe ${minMs.toFixed(0)} ms`,
+    );
     assert.ok(minMs >= 9_000, 'a black hole is only detected by the operation timeout (~10 s)');
   });
   await t.test('the no-database fast path kept working during the freeze', () => {
@@ -323,7 +335,9 @@ test('repeated cuts do not leak connections; close() releases them all', async (
   await sleep(300);
   const live = proxy.live;
   const onServer = await serverConnectionsViaProxy();
-  t.diagnostic(`after 3 cut/restore cycles: ${live} proxied connections, ${onServer} on the server, max ever ${proxy.maxLive}`);
+  t.diagnostic(
+    `after 3 cut/restore cycles: ${live} proxied connections, ${onServer} on the server, max ever ${proxy.maxLive}`,
+  );
   assert.ok(live <= LIMIT, `${live} connections open`);
   assert.ok(onServer <= LIMIT, `${onServer} server connections`);
   assert.ok(proxy.maxLive <= LIMIT, `max ${proxy.maxLive}`);
@@ -333,10 +347,14 @@ test('repeated cuts do not leak connections; close() releases them all', async (
   const deadline = Date.now() + 3000;
   while (proxy.live > 0 && Date.now() < deadline) await sleep(50);
   assert.equal(proxy.live, 0, 'every pooled connection is closed after close()');
-  const leftOnServer = await h.query('SELECT COUNT(*) AS n FROM information_schema.processlist WHERE host LIKE ?', [`%:${proxyPort}`]);
+  const leftOnServer = await h.query('SELECT COUNT(*) AS n FROM information_schema.processlist WHERE host LIKE ?', [
+    `%:${proxyPort}`,
+  ]);
   assert.equal(leftOnServer[0].n, 0);
   // And init works again afterwards (same process).
-  await ST.init(h.configFor(PREFIX, { mysql: { host: '127.0.0.1', port: proxyPort, connectionLimit: LIMIT }, logging: logging() }));
+  await ST.init(
+    h.configFor(PREFIX, { mysql: { host: '127.0.0.1', port: proxyPort, connectionLimit: LIMIT }, logging: logging() }),
+  );
   const s = await create('after-reinit');
   assert.equal((await ST.getSession(s.accessToken.value, null)).session.userId, 'after-reinit');
 });
@@ -344,10 +362,19 @@ test('repeated cuts do not leak connections; close() releases them all', async (
 test('no password, key or raw refresh token in any message or log line', async (t) => {
   const keys = await h.query(`SELECT key_value FROM ${PREFIX}_keys`);
   assert.equal(keys.length, 2);
-  const secrets = [['password', PASSWORD], ...keys.map((k) => ['key', k.key_value]), ...[...rawRefreshTokens].map((x) => ['raw refresh token', x])];
+  const secrets = [
+    ['password', PASSWORD],
+    ...keys.map((k) => ['key', k.key_value]),
+    ...[...rawRefreshTokens].map((x) => ['raw refresh token', x]),
+  ];
   assert.ok(said.length > 50, `${said.length} messages captured`);
-  assert.ok(said.some((m) => /denied/i.test(m)), 'the failing-password message was captured');
+  assert.ok(
+    said.some((m) => /denied/i.test(m)),
+    'the failing-password message was captured',
+  );
   const text = said.join('\n');
   for (const [kind, secret] of secrets) assert.ok(!text.includes(secret), `a ${kind} appears in a message or log line`);
-  t.diagnostic(`outage bound: hard cut slowest ${measured.cutMaxMs.toFixed(0)} ms, freeze slowest ${measured.freezeMaxMs.toFixed(0)} ms (bound ${OUTAGE_BOUND_MS} ms); queries sent ${native.testQueryCount()}`);
+  t.diagnostic(
+    `outage bound: hard cut slowest ${measured.cutMaxMs.toFixed(0)} ms, freeze slowest ${measured.freezeMaxMs.toFixed(0)} ms (bound ${OUTAGE_BOUND_MS} ms); queries sent ${native.testQueryCount()}`,
+  );
 });

@@ -57,7 +57,8 @@ groups.forEach((group, i) => {
       } else {
         counts.same++;
       }
-      if (ours[r.name] !== want) wrong.push(`${r.name}: ours ${ours[r.name]}, expected ${want} (original ${theirs[r.name]})`);
+      if (ours[r.name] !== want)
+        wrong.push(`${r.name}: ours ${ours[r.name]}, expected ${want} (original ${theirs[r.name]})`);
     }
     assert.deepEqual(wrong, [], `${wrong.length} of ${group.rows.length} rows differ:\n${wrong.join('\n')}`);
   });
@@ -72,7 +73,9 @@ test('the table covers every framework-free export with edge inputs', () => {
   assert.ok(exported.length >= 9, `the shared exports: ${exported}`);
   for (const k of [...exported, 'isErrorFromAuth']) assert.ok(called.has(k), `no row calls ${k}`);
   // Every deviation says why (and SPEC-DEVIATIONS.md lists each reason).
-  const spec = require('node:fs').readFileSync(path.join(__dirname, '..', 'SPEC-DEVIATIONS.md'), 'utf8').replace(/\s+/g, ' ');
+  const spec = require('node:fs')
+    .readFileSync(path.join(__dirname, '..', 'SPEC-DEVIATIONS.md'), 'utf8')
+    .replace(/\s+/g, ' ');
   for (const g of groups) {
     for (const r of g.rows.filter((x) => x.deviation)) {
       assert.ok(spec.includes(r.deviation.why), `SPEC-DEVIATIONS.md documents "${r.deviation.why}" (${r.name})`);
@@ -81,5 +84,7 @@ test('the table covers every framework-free export with edge inputs', () => {
 });
 
 after(() => {
-  process.stdout.write(`# edge table: ${counts.rows} rows, ${counts.same} as the original, ${counts.deviations} documented deviations\n`);
+  process.stdout.write(
+    `# edge table: ${counts.rows} rows, ${counts.same} as the original, ${counts.deviations} documented deviations\n`,
+  );
 });

@@ -8,9 +8,8 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const { decodeFastSession, MAX_ENTRIES, isKept } = require('../lib/fast-session.js');
@@ -90,7 +89,8 @@ describe('decodeFastSession', () => {
     // serial = fills * MAX_ENTRIES + position, as src/token_cache.rs makes them.
     const serialAt = (fills, at) => (FAKE_FILLS + fills) * MAX_ENTRIES + at;
     const result = (serial, i, payload = `{"i":${i}}`) => `${serial}:1:${String(i).length}:h${i}${payload}`;
-    const decodes = (serial, i) => assert.deepEqual(decodeFastSession(result(serial, i)), { handle: 'h', userId: String(i), jwtPayload: { i } });
+    const decodes = (serial, i) =>
+      assert.deepEqual(decodeFastSession(result(serial, i)), { handle: 'h', userId: String(i), jwtPayload: { i } });
 
     it('holds as many entries as the native token cache (the number comes from the addon)', () => {
       assert.equal(MAX_ENTRIES, require('../lib/native.js').VERIFIED_TOKEN_CACHE_CAPACITY);
@@ -123,14 +123,19 @@ describe('decodeFastSession', () => {
     it('does not keep payloads over 512 characters', () => {
       const big = JSON.stringify({ s: 'x'.repeat(600) });
       const serial = serialAt(3, 11);
-      for (let i = 0; i < 2; i++) assert.deepEqual(decodeFastSession(`${serial}:1:1:hu${big}`).jwtPayload, JSON.parse(big));
+      for (let i = 0; i < 2; i++)
+        assert.deepEqual(decodeFastSession(`${serial}:1:1:hu${big}`).jwtPayload, JSON.parse(big));
       assert.ok(!isKept(serial));
     });
   });
 
   describe('well-formed results', () => {
     it('splits handle, userId and payload by UTF-16 lengths', () => {
-      assert.deepEqual(decodeFastSession('0:3:4:abcuser{"a":1}'), { handle: 'abc', userId: 'user', jwtPayload: { a: 1 } });
+      assert.deepEqual(decodeFastSession('0:3:4:abcuser{"a":1}'), {
+        handle: 'abc',
+        userId: 'user',
+        jwtPayload: { a: 1 },
+      });
       assert.deepEqual(decodeFastSession('0:1:2:é😀"x:y"'), { handle: 'é', userId: '😀', jwtPayload: 'x:y' });
       assert.deepEqual(decodeFastSession('0:0:0:null'), { handle: '', userId: '', jwtPayload: null });
       assert.deepEqual(decodeFastSession('0:2:1:hhu'), { handle: 'hh', userId: 'u', jwtPayload: undefined });
@@ -161,7 +166,10 @@ describe('decodeFastSession', () => {
 
     it('a value that is not a string', () => {
       for (const v of [undefined, null, 12, {}]) {
-        assert.throws(() => decodeFastSession(v), (e) => e.errType === GENERAL_ERROR && /not a string/.test(e.message));
+        assert.throws(
+          () => decodeFastSession(v),
+          (e) => e.errType === GENERAL_ERROR && /not a string/.test(e.message),
+        );
       }
     });
   });
@@ -182,7 +190,11 @@ describe('round trip through the native fast path (real MySQL)', () => {
     ['string payload with colons and digits', '12:34', '1:2:3:'],
     ['number payload', 'u-number', 42],
     ['__proto__ key', 'u-proto', JSON.parse('{"__proto__":{"polluted":true},"a":1}')],
-    ['payload over the kept size (parsed every call)', 'u-big', { big: 'x'.repeat(2000), list: Array.from({ length: 50 }, (_, i) => i) }],
+    [
+      'payload over the kept size (parsed every call)',
+      'u-big',
+      { big: 'x'.repeat(2000), list: Array.from({ length: 50 }, (_, i) => i) },
+    ],
   ];
 
   for (const [name, userId, payload] of cases) {
@@ -198,7 +210,11 @@ describe('round trip through the native fast path (real MySQL)', () => {
       const raw = native.verifyAccessToken(at, r.antiCsrfToken ?? null, null, false);
       assert.equal(typeof raw, 'string');
       assert.match(raw, /^[1-9]\d*:\d+:\d+:/, 'a cache hit has a serial');
-      assert.equal(native.verifyAccessToken(at, r.antiCsrfToken ?? null, null, false), raw, 'the same serial on every hit');
+      assert.equal(
+        native.verifyAccessToken(at, r.antiCsrfToken ?? null, null, false),
+        raw,
+        'the same serial on every hit',
+      );
       // The first decode parses, later ones may come from the kept copy: all must be equal.
       for (let i = 0; i < 3; i++) {
         const s = decodeFastSession(raw);
@@ -221,7 +237,12 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
   const ST = require('../index.js');
   const native = require('../lib/native.js');
   const h = require('./helpers.js');
-  const { isNativeFailure, TRY_REFRESH_TOKEN, UNAUTHORISED, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = require('../lib/errors.js');
+  const {
+    isNativeFailure,
+    TRY_REFRESH_TOKEN,
+    UNAUTHORISED,
+    UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
+  } = require('../lib/errors.js');
 
   h.initOnTables(ST, `${PREFIX}_f`);
 
@@ -253,9 +274,15 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
 
   it('one call verifies a child token: without the database it answers null and writes nothing, with it the promise promotes', async () => {
     const c = await childToken('promoted-child');
-    const before = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [`${PREFIX}_f_sessions`, c.s.session.handle]);
+    const before = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [
+      `${PREFIX}_f_sessions`,
+      c.s.session.handle,
+    ]);
     assert.equal(native.verifyAccessToken(c.at, c.csrf, null, false), null);
-    const unchanged = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [`${PREFIX}_f_sessions`, c.s.session.handle]);
+    const unchanged = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [
+      `${PREFIX}_f_sessions`,
+      c.s.session.handle,
+    ]);
     assert.deepEqual(unchanged, before, 'no promotion without the database');
     const v = await native.verifyAccessToken(c.at, c.csrf, null, true);
     assert.ok(!isNativeFailure(v), JSON.stringify(v));
@@ -263,7 +290,10 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
     assert.equal(v.userId, 'promoted-child');
     assert.deepEqual(JSON.parse(v.jwtPayload), { a: 1 });
     assert.equal(typeof v.newAccessToken, 'string', 'the promotion issues a replacement');
-    const promoted = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [`${PREFIX}_f_sessions`, c.s.session.handle]);
+    const promoted = await h.query('SELECT refresh_token_hash_2 FROM ?? WHERE session_handle = ?', [
+      `${PREFIX}_f_sessions`,
+      c.s.session.handle,
+    ]);
     assert.notDeepEqual(promoted, before, 'the child became the parent');
   });
 
@@ -291,6 +321,10 @@ describe('failures cross the boundary as values with a numeric kind (real MySQL)
       await native.revokeAllSessionsForUser('nobody'),
     ];
     for (const r of results) assert.ok(!isNativeFailure(r), `not a failure: ${JSON.stringify(r)}`);
-    assert.deepEqual(await ST.getSessionData(s.session.handle), { errType: 1000 }, 'data that looks like a failure is data');
+    assert.deepEqual(
+      await ST.getSessionData(s.session.handle),
+      { errType: 1000 },
+      'data that looks like a failure is data',
+    );
   });
 });

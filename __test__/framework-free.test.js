@@ -48,7 +48,13 @@ describe('framework-free API (package root)', () => {
     describe('createNewSession', () => {
       it('returns {session:{handle,userId,jwtPayload}, accessToken, refreshToken, idRefreshToken, antiCsrfToken}', async () => {
         const r = await ST.createNewSession('user-1', { role: 'admin', n: [1, 2] }, { secret: true });
-        assert.deepEqual(Object.keys(r).sort(), ['accessToken', 'antiCsrfToken', 'idRefreshToken', 'refreshToken', 'session']);
+        assert.deepEqual(Object.keys(r).sort(), [
+          'accessToken',
+          'antiCsrfToken',
+          'idRefreshToken',
+          'refreshToken',
+          'session',
+        ]);
         assert.deepEqual(Object.keys(r.session).sort(), ['handle', 'jwtPayload', 'userId']);
         assert.match(r.session.handle, UUID);
         assert.equal(r.session.userId, 'user-1');
@@ -77,7 +83,10 @@ describe('framework-free API (package root)', () => {
         assert.notEqual(a.session.handle, b.session.handle);
         assert.notEqual(a.refreshToken.value, b.refreshToken.value);
         assert.notEqual(a.antiCsrfToken, b.antiCsrfToken);
-        assert.deepEqual((await ST.getAllSessionHandlesForUser('twice')).sort(), [a.session.handle, b.session.handle].sort());
+        assert.deepEqual(
+          (await ST.getAllSessionHandlesForUser('twice')).sort(),
+          [a.session.handle, b.session.handle].sort(),
+        );
       });
 
       for (const payload of [undefined, null, 0, '', 'text', [], [1, { a: null }], { nested: { deep: [true] } }]) {
@@ -189,7 +198,9 @@ describe('framework-free API (package root)', () => {
               assert.notEqual(calls[1].jwtPayload, calls[2].jwtPayload, 'a fresh object per call');
               // The app may change its copy; the next call must not see it.
               calls[1].jwtPayload.added = true;
-              const inner = Array.isArray(payload) ? calls[1].jwtPayload[0] : calls[1].jwtPayload.list ?? calls[1].jwtPayload.a;
+              const inner = Array.isArray(payload)
+                ? calls[1].jwtPayload[0]
+                : (calls[1].jwtPayload.list ?? calls[1].jwtPayload.a);
               inner.push ? inner.push('changed') : (inner.changed = true);
               const again = (await ST.getSession(r.accessToken.value, r.antiCsrfToken)).session;
               assert.deepStrictEqual(again.jwtPayload, payload);
@@ -238,7 +249,13 @@ describe('framework-free API (package root)', () => {
       it('returns {session, newAccessToken, newRefreshToken, newIdRefreshToken, newAntiCsrfToken}', async () => {
         const r = await ST.createNewSession('refresh-user', ['p']);
         const rr = await ST.refreshSession(r.refreshToken.value);
-        assert.deepEqual(Object.keys(rr).sort(), ['newAccessToken', 'newAntiCsrfToken', 'newIdRefreshToken', 'newRefreshToken', 'session']);
+        assert.deepEqual(Object.keys(rr).sort(), [
+          'newAccessToken',
+          'newAntiCsrfToken',
+          'newIdRefreshToken',
+          'newRefreshToken',
+          'session',
+        ]);
         assert.deepEqual(rr.session, { handle: r.session.handle, userId: 'refresh-user', jwtPayload: ['p'] });
         assertToken(rr.newAccessToken, HOUR_MS, 'newAccessToken');
         assertToken(rr.newRefreshToken, 2400 * HOUR_MS, 'newRefreshToken');
@@ -277,7 +294,12 @@ describe('framework-free API (package root)', () => {
       it('the four codes', () => {
         assert.deepEqual(
           { GENERAL_ERROR, UNAUTHORISED, TRY_REFRESH_TOKEN, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED },
-          { GENERAL_ERROR: 1000, UNAUTHORISED: 2000, TRY_REFRESH_TOKEN: 3000, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED: 4000 },
+          {
+            GENERAL_ERROR: 1000,
+            UNAUTHORISED: 2000,
+            TRY_REFRESH_TOKEN: 3000,
+            UNAUTHORISED_AND_TOKEN_THEFT_DETECTED: 4000,
+          },
         );
       });
 
@@ -301,13 +323,29 @@ describe('framework-free API (package root)', () => {
       /** Calls that reject, with the errType each must have. */
       const REJECTIONS = [
         { name: 'createNewSession(5)', errType: GENERAL_ERROR, call: () => ST.createNewSession(5) },
-        { name: 'createNewSession with a function payload', errType: GENERAL_ERROR, call: () => ST.createNewSession('u', () => 1) },
-        { name: 'getSession(token, undefined)', errType: GENERAL_ERROR, call: async () => ST.getSession((await ST.createNewSession('u')).accessToken.value, undefined) },
+        {
+          name: 'createNewSession with a function payload',
+          errType: GENERAL_ERROR,
+          call: () => ST.createNewSession('u', () => 1),
+        },
+        {
+          name: 'getSession(token, undefined)',
+          errType: GENERAL_ERROR,
+          call: async () => ST.getSession((await ST.createNewSession('u')).accessToken.value, undefined),
+        },
         { name: 'getSession(garbage, null)', errType: TRY_REFRESH_TOKEN, call: () => ST.getSession('garbage', null) },
         { name: 'refreshSession(garbage)', errType: UNAUTHORISED, call: () => ST.refreshSession('garbage') },
         { name: 'getSessionData(unknown)', errType: UNAUTHORISED, call: () => ST.getSessionData('unknown-handle') },
-        { name: 'updateSessionData(unknown, 1)', errType: UNAUTHORISED, call: () => ST.updateSessionData('unknown-handle', 1) },
-        { name: 'revokeSessionUsingSessionHandle(1)', errType: GENERAL_ERROR, call: () => ST.revokeSessionUsingSessionHandle(1) },
+        {
+          name: 'updateSessionData(unknown, 1)',
+          errType: UNAUTHORISED,
+          call: () => ST.updateSessionData('unknown-handle', 1),
+        },
+        {
+          name: 'revokeSessionUsingSessionHandle(1)',
+          errType: GENERAL_ERROR,
+          call: () => ST.revokeSessionUsingSessionHandle(1),
+        },
         {
           name: 'refresh token reuse',
           errType: UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
@@ -397,7 +435,10 @@ describe('framework-free API (package root)', () => {
       const cases = [
         { path: '/after-get-session', check: (e) => e instanceof AppError && e.message === 'app bug after getSession' },
         { path: '/inside-then', check: (e) => e instanceof TypeError && e.message === 'app bug inside then' },
-        { path: '/plain-value', check: (e) => Object.isFrozen(e) && e.code === 'APP_VALUE' && Object.keys(e).length === 1 },
+        {
+          path: '/plain-value',
+          check: (e) => Object.isFrozen(e) && e.code === 'APP_VALUE' && Object.keys(e).length === 1,
+        },
       ];
       for (const c of cases) {
         it(`${c.path}: the error handler receives the app's own error`, async () => {

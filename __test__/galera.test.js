@@ -43,7 +43,10 @@ class App {
   send(cmd, ...args) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no answer to ${cmd} within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no answer to ${cmd} within ${TIMEOUT_MS} ms`)),
+        TIMEOUT_MS,
+      );
       this.pending.set(id, (a) => {
         clearTimeout(timer);
         resolve(a);
@@ -130,9 +133,16 @@ test('3 apps calling init at once on an empty database, one per node: all succee
     const prefix = `gi${round}`;
     const { group, inits } = await appsOnEveryNode(prefix);
     failures += inits.filter((r) => !r.ok).length;
-    assert.deepEqual(inits.filter((r) => !r.ok), [], `round ${round}`);
+    assert.deepEqual(
+      inits.filter((r) => !r.ok),
+      [],
+      `round ${round}`,
+    );
     for (let n = 0; n < NODES; n++) {
-      const rows = await cluster.query(cluster.nodes[n], `SELECT key_name, key_value FROM \`${h.db.database}\`.${prefix}_keys ORDER BY key_name`);
+      const rows = await cluster.query(
+        cluster.nodes[n],
+        `SELECT key_name, key_value FROM \`${h.db.database}\`.${prefix}_keys ORDER BY key_name`,
+      );
       assert.equal(rows.length, 2, `node${n} holds one signing key and one refresh-token key`);
     }
     // Every app verifies every other app's tokens: one key in use.
@@ -171,7 +181,9 @@ test('cross-node flows and causal reads', async (t) => {
         const s = await check('create', on(n).call('createNewSession', `flow${n}`, { n }, { n }));
         await check('getSessionData', on(n + 1).call('getSessionData', s.handle), (d) => assert.deepEqual(d, { n }));
         const r1 = await check('refresh', on(n + 2).call('refreshSession', s.refreshToken));
-        const used = await check('first use', on(n + 3).call('getSession', r1.accessToken, null), (v) => assert.ok(v.newAccessToken));
+        const used = await check('first use', on(n + 3).call('getSession', r1.accessToken, null), (v) =>
+          assert.ok(v.newAccessToken),
+        );
         assert.equal(used.userId, `flow${n}`);
         const r2 = await check('second refresh', on(n + 4).call('refreshSession', r1.refreshToken));
         await check('second first use', on(n + 5).call('getSession', r2.accessToken, null));
@@ -185,18 +197,21 @@ test('cross-node flows and causal reads', async (t) => {
     assert.deepEqual(wrong, []);
   });
 
-  await t.test('updateSessionData on one node, getSessionData on the next right after: no stale read (200)', async () => {
-    const stale = [];
-    await inParallel(200, 20, async (n) => {
-      const s = await on(n).call('createNewSession', `data${n}`, null, { v: 0 });
-      for (let v = 1; v <= 3; v++) {
-        await on(n + v).call('updateSessionData', s.handle, { v });
-        const d = await on(n + v + 1).call('getSessionData', s.handle);
-        if (d?.v !== v) stale.push(`${n}: wrote ${v}, read ${JSON.stringify(d)}`);
-      }
-    });
-    assert.deepEqual(stale, []);
-  });
+  await t.test(
+    'updateSessionData on one node, getSessionData on the next right after: no stale read (200)',
+    async () => {
+      const stale = [];
+      await inParallel(200, 20, async (n) => {
+        const s = await on(n).call('createNewSession', `data${n}`, null, { v: 0 });
+        for (let v = 1; v <= 3; v++) {
+          await on(n + v).call('updateSessionData', s.handle, { v });
+          const d = await on(n + v + 1).call('getSessionData', s.handle);
+          if (d?.v !== v) stale.push(`${n}: wrote ${v}, read ${JSON.stringify(d)}`);
+        }
+      });
+      assert.deepEqual(stale, []);
+    },
+  );
 
   await t.test('getAllSessionHandlesForUser on another node right after logins is complete', async () => {
     const incomplete = [];
@@ -209,25 +224,31 @@ test('cross-node flows and causal reads', async (t) => {
     assert.deepEqual(incomplete, []);
   });
 
-  await t.test('the same refresh token on two nodes at once (150): never GENERAL_ERROR, the user keeps a working session', async () => {
-    const bad = [];
-    await inParallel(150, 10, async (n) => {
-      let s = await on(n).call('createNewSession', `tabs${n}`, null, null);
-      // Half the users send a parent token twice, half a child token (after one refresh).
-      let token = s.refreshToken;
-      if (n % 2) token = (await on(n + 1).call('refreshSession', token)).refreshToken;
-      const both = await Promise.all([on(n + 1).attempt('refreshSession', token), on(n + 2).attempt('refreshSession', token)]);
-      const ok = both.filter((r) => r.ok);
-      for (const r of both) if (!r.ok) bad.push(`${n}: ${r.errType} ${r.message}`);
-      if (ok.length === 0) return;
-      // The browser keeps the cookies of the answer it got last.
-      const kept = ok[ok.length - 1].value;
-      const used = await on(n + 3).attempt('getSession', kept.accessToken, null);
-      const next = await on(n + 4).attempt('refreshSession', kept.refreshToken);
-      if (!used.ok || !next.ok) bad.push(`${n}: no working session (${used.message ?? ''} ${next.message ?? ''})`);
-    });
-    assert.deepEqual(bad, []);
-  });
+  await t.test(
+    'the same refresh token on two nodes at once (150): never GENERAL_ERROR, the user keeps a working session',
+    async () => {
+      const bad = [];
+      await inParallel(150, 10, async (n) => {
+        let s = await on(n).call('createNewSession', `tabs${n}`, null, null);
+        // Half the users send a parent token twice, half a child token (after one refresh).
+        let token = s.refreshToken;
+        if (n % 2) token = (await on(n + 1).call('refreshSession', token)).refreshToken;
+        const both = await Promise.all([
+          on(n + 1).attempt('refreshSession', token),
+          on(n + 2).attempt('refreshSession', token),
+        ]);
+        const ok = both.filter((r) => r.ok);
+        for (const r of both) if (!r.ok) bad.push(`${n}: ${r.errType} ${r.message}`);
+        if (ok.length === 0) return;
+        // The browser keeps the cookies of the answer it got last.
+        const kept = ok[ok.length - 1].value;
+        const used = await on(n + 3).attempt('getSession', kept.accessToken, null);
+        const next = await on(n + 4).attempt('refreshSession', kept.refreshToken);
+        if (!used.ok || !next.ok) bad.push(`${n}: no working session (${used.message ?? ''} ${next.message ?? ''})`);
+      });
+      assert.deepEqual(bad, []);
+    },
+  );
 
   await Promise.all(group.map((a) => a.stop()));
 });
@@ -251,18 +272,25 @@ test('blacklisting on: a session revoked on one node is rejected on every other 
 test('key rotation on every node at once ends with one new key that every node accepts', async () => {
   const { group, inits } = await appsOnEveryNode('gr');
   assert.ok(inits.every((r) => r.ok));
-  const [before] = await cluster.query(cluster.nodes[0], `SELECT key_value FROM \`${h.db.database}\`.gr_keys WHERE key_name = 'access_token_signing_key'`);
+  const [before] = await cluster.query(
+    cluster.nodes[0],
+    `SELECT key_value FROM \`${h.db.database}\`.gr_keys WHERE key_name = 'access_token_signing_key'`,
+  );
   const old = await group[0].call('createNewSession', 'old', null, null);
   // Past the 24-h update interval on every app, then all sign at once: all try to rotate.
   await Promise.all(group.map((a) => a.must('offset', 25 * 3600 * 1000)));
   const made = await Promise.all(group.map((a, i) => a.call('createNewSession', `rot${i}`, null, null)));
-  const rows = await cluster.query(cluster.nodes[1], `SELECT key_name, key_value FROM \`${h.db.database}\`.gr_keys ORDER BY key_name`);
+  const rows = await cluster.query(
+    cluster.nodes[1],
+    `SELECT key_name, key_value FROM \`${h.db.database}\`.gr_keys ORDER BY key_name`,
+  );
   const current = rows.find((r) => r.key_name === 'access_token_signing_key').key_value;
   const previous = rows.find((r) => r.key_name === 'access_token_signing_key_previous')?.key_value;
   assert.notEqual(current, before.key_value, 'the key was rotated');
   assert.equal(previous, before.key_value, 'the old key is kept as the previous one');
   for (let i = 0; i < NODES; i++) {
-    for (let j = 0; j < NODES; j++) assert.equal((await group[j].call('getSession', made[i].accessToken, made[i].antiCsrf)).userId, `rot${i}`);
+    for (let j = 0; j < NODES; j++)
+      assert.equal((await group[j].call('getSession', made[i].accessToken, made[i].antiCsrf)).userId, `rot${i}`);
   }
   // A token of the old key is past its validity now (the clock moved 25 h): refresh works.
   await group[2].call('refreshSession', old.refreshToken);
@@ -275,7 +303,11 @@ test('a node killed under load: apps on other nodes see no error, an app with my
   const onDead = new App('node2-only');
   const withHosts = new App('hosts-2-0-1');
   await survivors[0].must('init', configFor(prefix, 0));
-  await Promise.all([survivors[1].must('init', configFor(prefix, 1)), onDead.must('init', configFor(prefix, 2)), withHosts.must('init', hostsConfig(prefix, [2, 0, 1]))]);
+  await Promise.all([
+    survivors[1].must('init', configFor(prefix, 1)),
+    onDead.must('init', configFor(prefix, 2)),
+    withHosts.must('init', hostsConfig(prefix, [2, 0, 1])),
+  ]);
   const all = [...survivors, onDead, withHosts];
   await Promise.all(all.map((a, i) => a.must('loadStart', `${prefix}${i}`, 8)));
 
@@ -297,18 +329,30 @@ test('a node killed under load: apps on other nodes see no error, an app with my
   await until((s) => [0, 1, 3].every((i) => s[i].ops >= beforeKill[i].ops + 500) && s[2].failures > 0);
   const results = await Promise.all(all.map((a) => a.must('loadStop')));
 
-  for (const [i, r] of results.entries()) t.diagnostic(`${all[i].name}: ${r.ops} calls ok, ${r.failures.length} failed`);
+  for (const [i, r] of results.entries())
+    t.diagnostic(`${all[i].name}: ${r.ops} calls ok, ${r.failures.length} failed`);
   for (const i of [0, 1]) assert.deepEqual(results[i].failures, [], `${all[i].name} saw no error`);
   assert.ok(results[2].failures.length > 0, 'the app bound to the dead node alone fails');
   const hostsFailures = results[3].failures.length;
   const share = hostsFailures / (results[3].ops + hostsFailures);
-  assert.ok(share <= 0.01, `the app with mysql.hosts failed ${hostsFailures} of ${results[3].ops + hostsFailures} calls`);
+  assert.ok(
+    share <= 0.01,
+    `the app with mysql.hosts failed ${hostsFailures} of ${results[3].ops + hostsFailures} calls`,
+  );
 
   // Every session whose create resolved, in any app, is on the surviving nodes.
   const created = results.flatMap((r) => r.created);
-  const conn = mysql.createConnection({ host: cluster.nodes[0].host, port: cluster.nodes[0].port, user: 'root', password: '', database: h.db.database });
+  const conn = mysql.createConnection({
+    host: cluster.nodes[0].host,
+    port: cluster.nodes[0].port,
+    user: 'root',
+    password: '',
+    database: h.db.database,
+  });
   const count = await new Promise((resolve, reject) =>
-    conn.query(`SELECT COUNT(*) AS n FROM ${prefix}_sessions WHERE session_handle IN (?)`, [created], (e, rows) => (e ? reject(e) : resolve(rows[0].n))),
+    conn.query(`SELECT COUNT(*) AS n FROM ${prefix}_sessions WHERE session_handle IN (?)`, [created], (e, rows) =>
+      e ? reject(e) : resolve(rows[0].n),
+    ),
   );
   conn.end();
   assert.equal(count, created.length, 'no created session is lost');
@@ -318,7 +362,10 @@ test('a node killed under load: apps on other nodes see no error, an app with my
   await onDead.stop();
   await cluster.restart(2);
   const usesNode2 = async () => {
-    const rows = await cluster.query(cluster.nodes[2], `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${h.db.database}'`);
+    const rows = await cluster.query(
+      cluster.nodes[2],
+      `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${h.db.database}'`,
+    );
     return rows[0].n > 0;
   };
   const restarted = Date.now();

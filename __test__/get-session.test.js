@@ -216,12 +216,17 @@ describe('getSession (Express)', () => {
           shouldKeepCookies(r, jar);
         });
 
-        it(variant.withCookieParser ? 'reads the cookies from req.cookies' : 'reads the cookies from the Cookie header only', async () => {
-          const { jar } = await login(url());
-          const r = await h.send(url(), jar, '/session-without-cookie-header');
-          if (variant.withCookieParser) shouldSucceedFor(r, 'user-1');
-          else shouldFailWith(r, UNAUTHORISED);
-        });
+        it(
+          variant.withCookieParser
+            ? 'reads the cookies from req.cookies'
+            : 'reads the cookies from the Cookie header only',
+          async () => {
+            const { jar } = await login(url());
+            const r = await h.send(url(), jar, '/session-without-cookie-header');
+            if (variant.withCookieParser) shouldSucceedFor(r, 'user-1');
+            else shouldFailWith(r, UNAUTHORISED);
+          },
+        );
 
         it('no sIdRefreshToken cookie → UNAUTHORISED and all three cookies cleared', async () => {
           const { jar } = await login(url());
@@ -319,7 +324,10 @@ describe('getSession (Express)', () => {
             const fresh = rr.headers.get('anti-csrf');
             assert.ok(fresh);
             assert.notEqual(fresh, antiCsrf);
-            shouldFailWith(await getSession(url(), jar, { csrf: 'true', headers: { 'anti-csrf': antiCsrf } }), TRY_REFRESH_TOKEN);
+            shouldFailWith(
+              await getSession(url(), jar, { csrf: 'true', headers: { 'anti-csrf': antiCsrf } }),
+              TRY_REFRESH_TOKEN,
+            );
             shouldSucceedFor(await getSession(url(), jar, { csrf: 'true', headers: { 'anti-csrf': fresh } }), 'user-1');
           });
         });
@@ -327,7 +335,10 @@ describe('getSession (Express)', () => {
         it('CSRF protection off for the call → ok without (or with a wrong) anti-csrf header', async () => {
           const { jar } = await login(url());
           shouldSucceedFor(await getSession(url(), jar, { csrf: 'false' }), 'user-1');
-          shouldSucceedFor(await getSession(url(), jar, { csrf: 'false', headers: { 'anti-csrf': 'wrong' } }), 'user-1');
+          shouldSucceedFor(
+            await getSession(url(), jar, { csrf: 'false', headers: { 'anti-csrf': 'wrong' } }),
+            'user-1',
+          );
         });
 
         it('without blacklisting a revoked session still verifies until its access token expires', async () => {
@@ -381,7 +392,10 @@ describe('getSession (Express)', () => {
             const first = await getSession(url(), jar, { csrf: 'true', headers: { 'anti-csrf': antiCsrf } });
             shouldSucceedFor(first, 'user-1');
             h.shouldSetCookie(first, 'sAccessToken');
-            shouldSucceedFor(await getSession(url(), jar, { csrf: 'true', headers: { 'anti-csrf': antiCsrf } }), 'user-1');
+            shouldSucceedFor(
+              await getSession(url(), jar, { csrf: 'true', headers: { 'anti-csrf': antiCsrf } }),
+              'user-1',
+            );
           });
 
           it('concurrent first uses of the same child token all succeed', async () => {
@@ -412,7 +426,9 @@ describe('getSession (Express)', () => {
 
           it('promotion of a session past its refresh validity → UNAUTHORISED, cookies cleared', async () => {
             const { jar, handle } = await childOfExpiringSession();
-            const expiresAt = Number((await h.query(`SELECT expires_at FROM ${SESSIONS} WHERE session_handle = ?`, [handle]))[0].expires_at);
+            const expiresAt = Number(
+              (await h.query(`SELECT expires_at FROM ${SESSIONS} WHERE session_handle = ?`, [handle]))[0].expires_at,
+            );
             const r = await getSession(url(), jar);
             shouldFailWith(r, UNAUTHORISED);
             shouldClearCookies(r, jar);
@@ -432,7 +448,8 @@ describe('getSession (Express)', () => {
             it(`promotion when the session row is gone (${how}) → UNAUTHORISED, cookies cleared`, async () => {
               const { jar, handle } = await login(url());
               assert.equal((await refresh(url(), jar)).status, 200);
-              if (how === 'a direct DELETE') await h.query(`DELETE FROM ${SESSIONS} WHERE session_handle = ?`, [handle]);
+              if (how === 'a direct DELETE')
+                await h.query(`DELETE FROM ${SESSIONS} WHERE session_handle = ?`, [handle]);
               else assert.equal(await ST.revokeSessionUsingSessionHandle(handle), true);
               const r = await getSession(url(), jar);
               shouldFailWith(r, UNAUTHORISED);

@@ -205,7 +205,8 @@ class CookieJar {
   header(path) {
     const parts = [];
     for (const [name, c] of this.cookies) {
-      if (path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)) parts.push(`${name}=${c.value}`);
+      if (path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+        parts.push(`${name}=${c.value}`);
     }
     return parts.join('; ');
   }

@@ -29,7 +29,12 @@ const h = require('./helpers.js');
 const PREFIX = `hostile_${process.pid}`;
 const OTHER_PREFIX = `hostile_${process.pid}_other`;
 const { GENERAL_ERROR, UNAUTHORISED, TRY_REFRESH_TOKEN, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = ST.Error;
-const STATUS = { [GENERAL_ERROR]: 500, [UNAUTHORISED]: 401, [TRY_REFRESH_TOKEN]: 440, [UNAUTHORISED_AND_TOKEN_THEFT_DETECTED]: 403 };
+const STATUS = {
+  [GENERAL_ERROR]: 500,
+  [UNAUTHORISED]: 401,
+  [TRY_REFRESH_TOKEN]: 440,
+  [UNAUTHORISED_AND_TOKEN_THEFT_DETECTED]: 403,
+};
 const ONE_MB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------
@@ -40,7 +45,8 @@ const rawRefreshTokens = new Set();
 function remember(e) {
   if (e === null || e === undefined) return;
   said.push(String(e.message), String(e.stack));
-  if (e.err !== undefined) said.push(e.err instanceof Error ? `${e.err.message}\n${e.err.stack}` : JSON.stringify(e.err));
+  if (e.err !== undefined)
+    said.push(e.err instanceof Error ? `${e.err.message}\n${e.err.stack}` : JSON.stringify(e.err));
 }
 
 /** Awaits a promise that must reject with a package error; returns the error. */
@@ -54,7 +60,9 @@ async function rejection(promise) {
     assert.ok(e instanceof Error, 'package errors are Error instances');
     return e;
   }
-  assert.fail(`expected a rejection, but it resolved: ${JSON.stringify(value && (value.session || value)).slice(0, 200)}`);
+  assert.fail(
+    `expected a rejection, but it resolved: ${JSON.stringify(value && (value.session || value)).slice(0, 200)}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -87,7 +95,8 @@ function flipTrailingBit(s) {
   const c = s[s.length - 1];
   return s.slice(0, -1) + B64URL[B64URL.indexOf(c) ^ 1];
 }
-const hex2 = (s) => crypto.createHash('sha256').update(crypto.createHash('sha256').update(s).digest('hex')).digest('hex');
+const hex2 = (s) =>
+  crypto.createHash('sha256').update(crypto.createHash('sha256').update(s).digest('hex')).digest('hex');
 
 // ---------------------------------------------------------------------------------------
 // State shared by the tests of this file.
@@ -109,15 +118,22 @@ test.before(async () => {
   await h.dropTables(PREFIX);
   await ST.init(
     h.configFor(PREFIX, {
-      logging: { info: (m) => said.push(String(m)), error: (e) => said.push(String(e && e.stack), String(e && e.message)) },
+      logging: {
+        info: (m) => said.push(String(m)),
+        error: (e) => said.push(String(e && e.stack), String(e && e.message)),
+      },
     }),
   );
   // Another deployment (other tables = other keys) in a process of its own.
-  const out = execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'hostile-other-deployment.js'), OTHER_PREFIX], {
-    env: process.env,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const out = execFileSync(
+    process.execPath,
+    [path.join(__dirname, 'fixtures', 'hostile-other-deployment.js'), OTHER_PREFIX],
+    {
+      env: process.env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
   ctx.other = JSON.parse(out);
   rawRefreshTokens.add(ctx.other.refreshToken);
 
@@ -202,7 +218,8 @@ function accessTokenCases() {
   const T = TRY_REFRESH_TOKEN;
   const G = GENERAL_ERROR;
   const rsaSign = (d) => crypto.sign('sha256', d, ctx.rsa.privateKey);
-  const psSign = (d) => crypto.sign('sha256', d, { key: ctx.rsa.privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING });
+  const psSign = (d) =>
+    crypto.sign('sha256', d, { key: ctx.rsa.privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING });
   const ecSign = (d) => crypto.sign('sha256', d, { key: ctx.ec.privateKey, dsaEncoding: 'ieee-p1363' });
   const edSign = (d) => crypto.sign(null, d, ctx.ed.privateKey);
   const nowS = Math.floor(Date.now() / 1000);
@@ -228,26 +245,45 @@ function accessTokenCases() {
     c('alg missing, signed with the real key', jwt({ typ: 'JWT', kid }, P, key)),
     c('alg as an array, signed with the real key', jwt({ alg: ['HS256'], kid }, P, key)),
     c('alg null, signed with the real key', jwt({ alg: null, kid }, P, key)),
-    c('embedded jwk of the attacker, signed with it', jwt({ alg: 'HS256', kid, jwk: { kty: 'oct', k: b64u(foreign) } }, P, foreign)),
+    c(
+      'embedded jwk of the attacker, signed with it',
+      jwt({ alg: 'HS256', kid, jwk: { kty: 'oct', k: b64u(foreign) } }, P, foreign),
+    ),
     c('jku pointing elsewhere, foreign key', jwt({ alg: 'HS256', kid, jku: 'https://evil.example/jwks' }, P, foreign)),
     // wrong or foreign key
     c('HS256 with a random key, real kid', jwt({ alg: 'HS256', typ: 'JWT', kid }, P, foreign)),
     c('HS256 with the refresh-token key from the same table', jwt({ alg: 'HS256', typ: 'JWT', kid }, P, RK.key_value)),
-    c('HS256 with the base64-decoded bytes of the real key', jwt({ alg: 'HS256', typ: 'JWT', kid }, P, Buffer.from(key, 'base64'))),
+    c(
+      'HS256 with the base64-decoded bytes of the real key',
+      jwt({ alg: 'HS256', typ: 'JWT', kid }, P, Buffer.from(key, 'base64')),
+    ),
     c('HS256 with an empty key', jwt({ alg: 'HS256', typ: 'JWT', kid }, P, '')),
-    c('HS256 with the other deployment\'s key, our kid', jwt({ alg: 'HS256', typ: 'JWT', kid }, P, ctx.otherKeys.find((k) => k.key_name === 'access_token_signing_key').key_value)),
+    c(
+      "HS256 with the other deployment's key, our kid",
+      jwt(
+        { alg: 'HS256', typ: 'JWT', kid },
+        P,
+        ctx.otherKeys.find((k) => k.key_name === 'access_token_signing_key').key_value,
+      ),
+    ),
     c('real key, kid of an older unknown key (k0)', jwt({ alg: 'HS256', typ: 'JWT', kid: 'k0' }, P, key)),
     c('real key, kid missing', jwt({ alg: 'HS256', typ: 'JWT' }, P, key)),
     c('real key, kid "app"', jwt({ alg: 'HS256', typ: 'JWT', kid: 'app' }, P, key)),
     c('real key, kid a number', jwt({ alg: 'HS256', typ: 'JWT', kid: 42 }, P, key)),
     c('real key, kid an object', jwt({ alg: 'HS256', typ: 'JWT', kid: { k: kid } }, P, key)),
-    c('real key, kid names the previous-key row', jwt({ alg: 'HS256', kid: 'access_token_signing_key_previous' }, P, key)),
+    c(
+      'real key, kid names the previous-key row',
+      jwt({ alg: 'HS256', kid: 'access_token_signing_key_previous' }, P, key),
+    ),
     c('real key, kid with SQL', jwt({ alg: 'HS256', kid: "k1' OR '1'='1" }, P, key)),
     c('real key, kid of 10,000 chars', jwt({ alg: 'HS256', kid: `k${'9'.repeat(10_000)}` }, P, key)),
     c('foreign key, kid from the far future', jwt({ alg: 'HS256', kid: `k${Date.now() + 1e10}` }, P, foreign)),
     c('foreign key, kid of a negative time', jwt({ alg: 'HS256', kid: 'k-5' }, P, foreign)),
     c('other deployment payload+signature under our header', `${H}.${otherParts[1]}.${otherParts[2]}`),
-    c('other deployment token with its kid replaced by ours', `${b64u({ ...unb64u(otherParts[0]), kid })}.${otherParts[1]}.${otherParts[2]}`),
+    c(
+      'other deployment token with its kid replaced by ours',
+      `${b64u({ ...unb64u(otherParts[0]), kid })}.${otherParts[1]}.${otherParts[2]}`,
+    ),
     // altered header (original signature)
     c('header typ changed', `${b64u({ ...hdr, typ: 'at+jwt' })}.${P}.${S}`),
     c('header with an extra field', `${b64u({ ...hdr, x: 1 })}.${P}.${S}`),
@@ -257,19 +293,25 @@ function accessTokenCases() {
     c('header a JSON array', `${b64u(['HS256', kid])}.${P}.${S}`),
     c('header JSON null', `${b64u('null')}.${P}.${S}`),
     c('header empty', `.${P}.${S}`),
-    c('header with a duplicate alg key', `${b64u(`{"alg":"none","typ":"JWT","kid":"${kid}","alg":"HS256"}`)}.${P}.${S}`),
+    c(
+      'header with a duplicate alg key',
+      `${b64u(`{"alg":"none","typ":"JWT","kid":"${kid}","alg":"HS256"}`)}.${P}.${S}`,
+    ),
     // altered payload (original signature)
     c('payload userId changed', `${H}.${b64u({ ...pl, userId: 'admin' })}.${S}`),
-    c('payload sessionHandle changed to B\'s', `${H}.${b64u({ ...pl, sessionHandle: B.session.handle })}.${S}`),
+    c("payload sessionHandle changed to B's", `${H}.${b64u({ ...pl, sessionHandle: B.session.handle })}.${S}`),
     c('payload expiryTime extended', `${H}.${b64u({ ...pl, expiryTime: pl.expiryTime + 1 })}.${S}`),
     c('payload antiCsrfToken removed', `${H}.${b64u({ ...pl, antiCsrfToken: undefined })}.${S}`),
     c('payload userPayload changed', `${H}.${b64u({ ...pl, userPayload: { role: 'admin' } })}.${S}`),
     c('payload with a prt added', `${H}.${b64u({ ...pl, prt: 'a'.repeat(64) })}.${S}`),
     c('payload re-serialised with whitespace', `${H}.${b64u(JSON.stringify(pl, null, 2))}.${S}`),
-    c('payload of session B under A\'s header and signature', `${H}.${PB}.${S}`),
+    c("payload of session B under A's header and signature", `${H}.${PB}.${S}`),
     c('payload empty', `${H}..${S}`),
     c('payload not JSON', `${H}.${b64u('{{{')}.${S}`),
-    c('payload with a duplicate userId key (real key)', jwt(H, b64u(JSON.stringify(pl).replace('{', '{"userId":"admin",')), key)),
+    c(
+      'payload with a duplicate userId key (real key)',
+      jwt(H, b64u(JSON.stringify(pl).replace('{', '{"userId":"admin",')), key),
+    ),
     // altered signature
     c('signature: first char changed', `${H}.${P}.${flip(S, 0)}`),
     c('signature: middle char changed', `${H}.${P}.${flip(S, 20)}`),
@@ -358,12 +400,14 @@ function accessTokenCases() {
     // same length, one character replaced by a look-alike whose low byte is the original
     // (Latin-1 reading would keep only that byte): never the real token
     ...sameLengthSubstitutions(V).map(([name, forged]) => c(`one char ${name}`, forged)),
-    ...sameLengthSubstitutions(csrf).map(([name, forged]) => c(`valid token, anti-csrf with one char ${name}`, V, T, forged)),
+    ...sameLengthSubstitutions(csrf).map(([name, forged]) =>
+      c(`valid token, anti-csrf with one char ${name}`, V, T, forged),
+    ),
     // other tokens of the package in the wrong place
     c('the refresh token sent as the access token', A.refreshToken.value),
     c('the id-refresh token sent as the access token', A.idRefreshToken.value),
     c('the anti-CSRF token sent as the access token', A.antiCsrfToken),
-    c('the other deployment\'s refresh token as the access token', other.refreshToken),
+    c("the other deployment's refresh token as the access token", other.refreshToken),
     // anti-csrf
     c('valid token, wrong anti-csrf', V, T, 'wrong'),
     c('valid token, empty anti-csrf', V, T, ''),
@@ -378,7 +422,7 @@ function accessTokenCases() {
     c('expired token, correct anti-csrf', C.accessToken.value, T, C.antiCsrfToken),
     // arguments of the wrong type; missing as the original (the app passed a missing cookie through)
     ...wrongTypeTokens(c, 'access token', V, 12345, T),
-    c('access token a String object', new String(V), G), // eslint-disable-line no-new-wrappers
+    c('access token a String object', new String(V), G),
     c('access token a Symbol', Symbol('x'), G),
     c('anti-csrf undefined', V, G, undefined),
     c('anti-csrf an array holding the right value', V, G, [csrf]),
@@ -398,7 +442,10 @@ function sameLengthSubstitutions(s) {
     const ch = s.charCodeAt(i);
     for (const high of [0x100, 0xff00, 0x80]) {
       const unit = high === 0x80 ? 0x80 | (ch & 0x7f) : high + ch;
-      out.push([`${s[i]}→U+${unit.toString(16).padStart(4, '0')} at ${i}`, s.slice(0, i) + String.fromCharCode(unit) + s.slice(i + 1)]);
+      out.push([
+        `${s[i]}→U+${unit.toString(16).padStart(4, '0')} at ${i}`,
+        s.slice(0, i) + String.fromCharCode(unit) + s.slice(i + 1),
+      ]);
     }
   }
   return out;
@@ -421,7 +468,12 @@ async function rejectedBeforeTheDatabase(t, cases, call, reached) {
 }
 
 test('hostile access tokens (framework-free): documented error, no database statement', (t) =>
-  rejectedBeforeTheDatabase(t, accessTokenCases(), (k) => ST.getSession(k.token, k.anti), 'a hostile access token reached the database'));
+  rejectedBeforeTheDatabase(
+    t,
+    accessTokenCases(),
+    (k) => ST.getSession(k.token, k.anti),
+    'a hostile access token reached the database',
+  ));
 
 test('expired access tokens (clock moved forward) are TRY_REFRESH_TOKEN without a database statement', async (t) => {
   const { A } = ctx;
@@ -458,7 +510,6 @@ function refreshTokenCases() {
   const raw = Buffer.from(R, 'base64url');
   const rawB = Buffer.from(RB, 'base64url');
   const U = UNAUTHORISED;
-  const G = GENERAL_ERROR;
   const c = (name, token, expect = U) => ({ name, token, expect });
   return [
     c('empty string', ''),
@@ -495,10 +546,16 @@ function refreshTokenCases() {
     c('the access token sent as the refresh token', A.accessToken.value),
     c('the id-refresh token sent as the refresh token', A.idRefreshToken.value),
     c('the anti-CSRF token sent as the refresh token', A.antiCsrfToken),
-    c('the other deployment\'s refresh token', other.refreshToken),
-    c('the other deployment\'s access token', other.accessToken),
-    c('nonce of A with the ciphertext of B (other session)', Buffer.concat([raw.subarray(0, 12), rawB.subarray(12)]).toString('base64url')),
-    c('nonce of B with the ciphertext of A', Buffer.concat([rawB.subarray(0, 12), raw.subarray(12)]).toString('base64url')),
+    c("the other deployment's refresh token", other.refreshToken),
+    c("the other deployment's access token", other.accessToken),
+    c(
+      'nonce of A with the ciphertext of B (other session)',
+      Buffer.concat([raw.subarray(0, 12), rawB.subarray(12)]).toString('base64url'),
+    ),
+    c(
+      'nonce of B with the ciphertext of A',
+      Buffer.concat([rawB.subarray(0, 12), raw.subarray(12)]).toString('base64url'),
+    ),
     c('tokens of A and B concatenated', R + RB),
     c('token of A with a dot and B', `${R}.${RB}`),
     c('reversed', [...R].reverse().join('')),
@@ -514,7 +571,12 @@ function refreshTokenCases() {
 }
 
 test('hostile refresh tokens (framework-free): UNAUTHORISED/GENERAL_ERROR before any database statement', (t) =>
-  rejectedBeforeTheDatabase(t, refreshTokenCases(), (k) => ST.refreshSession(k.token), 'a forged refresh token reached the database'));
+  rejectedBeforeTheDatabase(
+    t,
+    refreshTokenCases(),
+    (k) => ST.refreshSession(k.token),
+    'a forged refresh token reached the database',
+  ));
 
 test('authentic refresh tokens of dead sessions and replays: documented errors, no write', async (t) => {
   const { D, E, A } = ctx;
@@ -527,13 +589,15 @@ test('authentic refresh tokens of dead sessions and replays: documented errors, 
     noWrite(async () => {
       const e = await rejection(ST.refreshSession(E.refreshToken.value));
       assert.equal(e.errType, UNAUTHORISED, e.message);
-    }));
+    }),
+  );
   await t.test('rotated-out refresh token → UNAUTHORISED_AND_TOKEN_THEFT_DETECTED with {sessionHandle, userId}', () =>
     noWrite(async () => {
       const e = await rejection(ST.refreshSession(D.refreshToken.value));
       assert.equal(e.errType, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED, e.message);
       assert.deepEqual(e.err, { sessionHandle: D.session.handle, userId: 'user-d' });
-    }));
+    }),
+  );
   await t.test('refresh token of a session past its expiry (clock moved) → UNAUTHORISED', () =>
     noWrite(async () => {
       native.testSetClockOffset(A.refreshToken.expires - Date.now() + 1000);
@@ -543,7 +607,8 @@ test('authentic refresh tokens of dead sessions and replays: documented errors, 
       } finally {
         native.testSetClockOffset(0);
       }
-    }));
+    }),
+  );
   await t.test('child tokens of a session revoked after their first use → UNAUTHORISED', async () => {
     const { F, F1 } = ctx;
     // First use of the child access token promotes its refresh token (a legitimate write).
@@ -572,7 +637,9 @@ function setCookieNames(res) {
 }
 function clearedAll(res) {
   const cs = setCookieNames(res);
-  return ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken'].every((n) => cs.some((c) => c.name === n && c.value === ''));
+  return ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken'].every((n) =>
+    cs.some((c) => c.name === n && c.value === ''),
+  );
 }
 
 function expressApiCases() {
@@ -599,37 +666,125 @@ function expressApiCases() {
     clears: clears ?? expect === U,
   });
   return [
-    get('req.cookies.sAccessToken an array holding the real token', { headers: {}, cookies: { sAccessToken: [V], sIdRefreshToken: I } }, T),
-    get('req.cookies.sAccessToken an object with toString', { headers: {}, cookies: { sAccessToken: { toString: () => V }, sIdRefreshToken: I } }, T),
+    get(
+      'req.cookies.sAccessToken an array holding the real token',
+      { headers: {}, cookies: { sAccessToken: [V], sIdRefreshToken: I } },
+      T,
+    ),
+    get(
+      'req.cookies.sAccessToken an object with toString',
+      { headers: {}, cookies: { sAccessToken: { toString: () => V }, sIdRefreshToken: I } },
+      T,
+    ),
     get('req.cookies.sAccessToken a number', { headers: {}, cookies: { sAccessToken: 5, sIdRefreshToken: I } }, T),
-    get('req.cookies.sAccessToken a Buffer', { headers: {}, cookies: { sAccessToken: Buffer.from(V), sIdRefreshToken: I } }, T),
+    get(
+      'req.cookies.sAccessToken a Buffer',
+      { headers: {}, cookies: { sAccessToken: Buffer.from(V), sIdRefreshToken: I } },
+      T,
+    ),
     get('req.cookies.sIdRefreshToken an array', { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: [I] } }, U),
-    get('req.cookies.sIdRefreshToken an object', { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: { v: I } } }, U),
+    get(
+      'req.cookies.sIdRefreshToken an object',
+      { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: { v: I } } },
+      U,
+    ),
     get('req.cookies.sIdRefreshToken null', { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: null } }, U),
-    get('req.cookies an empty object (cookie header ignored)', { headers: { cookie: `sAccessToken=${V}; sIdRefreshToken=${I}` }, cookies: {} }, U),
-    get('req.cookies a string, header garbage', { headers: { cookie: 'sAccessToken=x; sIdRefreshToken=y' }, cookies: 'sAccessToken=x' }, T),
-    get('req.headers.cookie an array of cookie lines', { headers: { cookie: [`sAccessToken=${V}`, `sIdRefreshToken=${I}`] } }, U),
+    get(
+      'req.cookies an empty object (cookie header ignored)',
+      { headers: { cookie: `sAccessToken=${V}; sIdRefreshToken=${I}` }, cookies: {} },
+      U,
+    ),
+    get(
+      'req.cookies a string, header garbage',
+      { headers: { cookie: 'sAccessToken=x; sIdRefreshToken=y' }, cookies: 'sAccessToken=x' },
+      T,
+    ),
+    get(
+      'req.headers.cookie an array of cookie lines',
+      { headers: { cookie: [`sAccessToken=${V}`, `sIdRefreshToken=${I}`] } },
+      U,
+    ),
     get('req.headers.cookie an object', { headers: { cookie: { sAccessToken: V, sIdRefreshToken: I } } }, U),
     get('req.headers.cookie a number', { headers: { cookie: 7 } }, U),
-    get('anti-csrf header an array [wrong, right]', { headers: { 'anti-csrf': ['wrong', csrf] }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('anti-csrf header an array of an array', { headers: { 'anti-csrf': [[csrf]] }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('anti-csrf header an empty array', { headers: { 'anti-csrf': [] }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('anti-csrf header an object', { headers: { 'anti-csrf': { csrf } }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('anti-csrf header a number', { headers: { 'anti-csrf': 1 }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('anti-csrf header of session B', { headers: { 'anti-csrf': B.antiCsrfToken }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('anti-csrf header in upper-case name only (Node lower-cases; a raw object is not)', { headers: { 'ANTI-CSRF': csrf }, cookies: { sAccessToken: V, sIdRefreshToken: I } }, T, { csrfOn: true }),
-    get('enableCsrfProtection the string "true"', { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: I } }, G, { csrfOn: 'true', clears: false }),
+    get(
+      'anti-csrf header an array [wrong, right]',
+      { headers: { 'anti-csrf': ['wrong', csrf] }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'anti-csrf header an array of an array',
+      { headers: { 'anti-csrf': [[csrf]] }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'anti-csrf header an empty array',
+      { headers: { 'anti-csrf': [] }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'anti-csrf header an object',
+      { headers: { 'anti-csrf': { csrf } }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'anti-csrf header a number',
+      { headers: { 'anti-csrf': 1 }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'anti-csrf header of session B',
+      { headers: { 'anti-csrf': B.antiCsrfToken }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'anti-csrf header in upper-case name only (Node lower-cases; a raw object is not)',
+      { headers: { 'ANTI-CSRF': csrf }, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      T,
+      { csrfOn: true },
+    ),
+    get(
+      'enableCsrfProtection the string "true"',
+      { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: I } },
+      G,
+      { csrfOn: 'true', clears: false },
+    ),
     get('req null', null, G),
     get('req a string', 'GET /', G),
     get('req.headers null', { headers: null }, G),
     get('req.headers a string', { headers: 'cookie: x' }, G),
     get('res a plain object', { headers: {}, cookies: { sAccessToken: V, sIdRefreshToken: I } }, G, { res: {} }),
     get('res null', { headers: {}, cookies: {} }, G, { res: null }),
-    refresh('req.cookies.sRefreshToken an array holding the real token', { headers: {}, cookies: { sRefreshToken: [R], sIdRefreshToken: I } }, U),
-    refresh('req.cookies.sRefreshToken an object', { headers: {}, cookies: { sRefreshToken: { R }, sIdRefreshToken: I } }, U),
-    refresh('req.cookies.sIdRefreshToken an array', { headers: {}, cookies: { sRefreshToken: R, sIdRefreshToken: [I] } }, U),
-    refresh('req.cookies.sRefreshToken the access token', { headers: {}, cookies: { sRefreshToken: V, sIdRefreshToken: I } }, U),
-    refresh('req.cookies.sRefreshToken the other deployment\'s', { headers: {}, cookies: { sRefreshToken: ctx.other.refreshToken, sIdRefreshToken: I } }, U),
+    refresh(
+      'req.cookies.sRefreshToken an array holding the real token',
+      { headers: {}, cookies: { sRefreshToken: [R], sIdRefreshToken: I } },
+      U,
+    ),
+    refresh(
+      'req.cookies.sRefreshToken an object',
+      { headers: {}, cookies: { sRefreshToken: { R }, sIdRefreshToken: I } },
+      U,
+    ),
+    refresh(
+      'req.cookies.sIdRefreshToken an array',
+      { headers: {}, cookies: { sRefreshToken: R, sIdRefreshToken: [I] } },
+      U,
+    ),
+    refresh(
+      'req.cookies.sRefreshToken the access token',
+      { headers: {}, cookies: { sRefreshToken: V, sIdRefreshToken: I } },
+      U,
+    ),
+    refresh(
+      "req.cookies.sRefreshToken the other deployment's",
+      { headers: {}, cookies: { sRefreshToken: ctx.other.refreshToken, sIdRefreshToken: I } },
+      U,
+    ),
     refresh('req.headers.cookie an array', { headers: { cookie: [`sRefreshToken=${R}`, `sIdRefreshToken=${I}`] } }, U),
     refresh('req null', null, G),
     refresh('res a plain object', { headers: {}, cookies: { sRefreshToken: R, sIdRefreshToken: I } }, G, { res: {} }),
@@ -650,10 +805,14 @@ test('Express API with hand-made req/res: arrays and objects where strings belon
       }
     });
   }
-  await t.test('an exception thrown by the app\'s req getter passes through untouched', async () => {
+  await t.test("an exception thrown by the app's req getter passes through untouched", async () => {
     const boom = new Error('app boom');
     const req = { headers: {} };
-    Object.defineProperty(req, 'cookies', { get() { throw boom; } });
+    Object.defineProperty(req, 'cookies', {
+      get() {
+        throw boom;
+      },
+    });
     await assert.rejects(STX.getSession(req, fakeRes(), false), (e) => e === boom);
   });
   assert.deepEqual(await sessionRows(), ctx.rowsBefore, 'no session row changed');
@@ -675,9 +834,18 @@ function app(withCookieParser) {
       res.status(status).json({ errType: e.errType, message: String(e.message) });
     }
   };
-  a.get('/s', route((req, res) => STX.getSession(req, res, false)));
-  a.post('/s', route((req, res) => STX.getSession(req, res, true)));
-  a.post('/refresh', route((req, res) => STX.refreshSession(req, res)));
+  a.get(
+    '/s',
+    route((req, res) => STX.getSession(req, res, false)),
+  );
+  a.post(
+    '/s',
+    route((req, res) => STX.getSession(req, res, true)),
+  );
+  a.post(
+    '/refresh',
+    route((req, res) => STX.refreshSession(req, res)),
+  );
   return a;
 }
 
@@ -727,38 +895,119 @@ function httpCases() {
   c('no cookies at all', { expect: 401 });
   c('only sIdRefreshToken', { headers: ck(`sIdRefreshToken=${I}`), expect: 440 });
   c('only sAccessToken', { headers: ck(`sAccessToken=${V}`), expect: 401 });
-  c('duplicate sAccessToken, garbage first', { headers: ck(`sAccessToken=garbage; sAccessToken=${V}; sIdRefreshToken=${I}`), expect: 440 });
-  c('duplicate sAccessToken, B\'s expired-looking garbage then valid', { headers: ck(`sAccessToken=${flip(V, -2)}; sAccessToken=${V}; sIdRefreshToken=${I}`), expect: 440 });
-  c('duplicate sAccessToken in two Cookie header lines, garbage first', { headers: { cookie: ['sAccessToken=garbage', `sAccessToken=${V}; sIdRefreshToken=${I}`] }, expect: 440 });
-  c('duplicate sIdRefreshToken, first empty', { headers: ck(`sIdRefreshToken=; sAccessToken=garbage; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken value with ; inside quotes', { headers: ck(`sAccessToken="${V};x"; sIdRefreshToken=${I}`), expect: 440 });
+  c('duplicate sAccessToken, garbage first', {
+    headers: ck(`sAccessToken=garbage; sAccessToken=${V}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c("duplicate sAccessToken, B's expired-looking garbage then valid", {
+    headers: ck(`sAccessToken=${flip(V, -2)}; sAccessToken=${V}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('duplicate sAccessToken in two Cookie header lines, garbage first', {
+    headers: { cookie: ['sAccessToken=garbage', `sAccessToken=${V}; sIdRefreshToken=${I}`] },
+    expect: 440,
+  });
+  c('duplicate sIdRefreshToken, first empty', {
+    headers: ck(`sIdRefreshToken=; sAccessToken=garbage; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('sAccessToken value with ; inside quotes', {
+    headers: ck(`sAccessToken="${V};x"; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
   c('sAccessToken value with a comma', { headers: ck(`sAccessToken=${V},x; sIdRefreshToken=${I}`), expect: 440 });
-  c('comma-separated cookie pairs (RFC 2965 style)', { headers: ck(`sAccessToken=${V}, sIdRefreshToken=${I}`), expect: 401 });
+  c('comma-separated cookie pairs (RFC 2965 style)', {
+    headers: ck(`sAccessToken=${V}, sIdRefreshToken=${I}`),
+    expect: 401,
+  });
   c('sAccessToken in single quotes', { headers: ck(`sAccessToken='${V}'; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken with an unbalanced double quote', { headers: ck(`sAccessToken="${V}; sIdRefreshToken=${I}`), expect: 440 });
+  c('sAccessToken with an unbalanced double quote', {
+    headers: ck(`sAccessToken="${V}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
   c('sAccessToken ""', { headers: ck(`sAccessToken=""; sIdRefreshToken=${I}`), expect: 440 });
   c('sAccessToken empty', { headers: ck(`sAccessToken=; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken %00 (NUL after decoding)', { headers: ck(`sAccessToken=${V}%00; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken with a broken percent escape', { headers: ck(`sAccessToken=${V}%E0%A4%A; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken with %3B (an encoded ;)', { headers: ck(`sAccessToken=${V}%3Bx; sIdRefreshToken=${I}`), expect: 440 });
+  c('sAccessToken %00 (NUL after decoding)', {
+    headers: ck(`sAccessToken=${V}%00; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('sAccessToken with a broken percent escape', {
+    headers: ck(`sAccessToken=${V}%E0%A4%A; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('sAccessToken with %3B (an encoded ;)', {
+    headers: ck(`sAccessToken=${V}%3Bx; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
   c('sAccessToken = the refresh token', { headers: ck(`sAccessToken=${R}; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken = the other deployment\'s refresh token', { headers: ck(`sAccessToken=${other.refreshToken}; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken with alg none', { headers: ck(`sAccessToken=${b64u({ alg: 'none', kid: unb64u(V.split('.')[0]).kid })}.${V.split('.')[1]}.; sIdRefreshToken=${I}`), expect: 440 });
-  c('sAccessToken with altered payload', { headers: ck(`sAccessToken=${V.split('.')[0]}.${b64u({ ...unb64u(V.split('.')[1]), userId: 'admin' })}.${V.split('.')[2]}; sIdRefreshToken=${I}`), expect: 440 });
+  c("sAccessToken = the other deployment's refresh token", {
+    headers: ck(`sAccessToken=${other.refreshToken}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('sAccessToken with alg none', {
+    headers: ck(
+      `sAccessToken=${b64u({ alg: 'none', kid: unb64u(V.split('.')[0]).kid })}.${V.split('.')[1]}.; sIdRefreshToken=${I}`,
+    ),
+    expect: 440,
+  });
+  c('sAccessToken with altered payload', {
+    headers: ck(
+      `sAccessToken=${V.split('.')[0]}.${b64u({ ...unb64u(V.split('.')[1]), userId: 'admin' })}.${V.split('.')[2]}; sIdRefreshToken=${I}`,
+    ),
+    expect: 440,
+  });
   c('cookie names in another case', { headers: ck(`SACCESSTOKEN=${V}; sidrefreshtoken=${I}`), expect: 401 });
   c('cookie names with spaces inside', { headers: ck(`s AccessToken=${V}; sIdRefreshToken =${I}`), expect: 440 });
   for (const [name, forged] of sameLengthSubstitutions(V)) {
-    c(`sAccessToken percent-encoded, decoding to one char ${name}`, { headers: ck(`sAccessToken=${encodeURIComponent(forged)}; sIdRefreshToken=${I}`), expect: 440 });
+    c(`sAccessToken percent-encoded, decoding to one char ${name}`, {
+      headers: ck(`sAccessToken=${encodeURIComponent(forged)}; sIdRefreshToken=${I}`),
+      expect: 440,
+    });
   }
-  c('latin1 (non-UTF-8) bytes in the cookie value', { headers: ck(`sAccessToken=${V}\u00ff\u00fe; sIdRefreshToken=${I}`), expect: 440 });
-  c('POST without anti-csrf header', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`), expect: 440 });
-  c('POST with wrong anti-csrf', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': 'wrong' }), expect: 440 });
-  c('POST with empty anti-csrf', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': '' }), expect: 440 });
-  c('POST with anti-csrf of session B', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': B.antiCsrfToken }), expect: 440 });
-  c('POST with the right anti-csrf sent twice (Node joins them)', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': [csrf, csrf] }), expect: 440 });
-  c('POST with anti-csrf [wrong, right]', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': ['wrong', csrf] }), expect: 440 });
-  c('POST with the anti-csrf quoted', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': `"${csrf}"` }), expect: 440 });
-  c('POST with anti-csrf having a trailing comma', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': `${csrf},` }), expect: 440 });
+  c('latin1 (non-UTF-8) bytes in the cookie value', {
+    headers: ck(`sAccessToken=${V}\u00ff\u00fe; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('POST without anti-csrf header', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  c('POST with wrong anti-csrf', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': 'wrong' }),
+    expect: 440,
+  });
+  c('POST with empty anti-csrf', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': '' }),
+    expect: 440,
+  });
+  c('POST with anti-csrf of session B', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': B.antiCsrfToken }),
+    expect: 440,
+  });
+  c('POST with the right anti-csrf sent twice (Node joins them)', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': [csrf, csrf] }),
+    expect: 440,
+  });
+  c('POST with anti-csrf [wrong, right]', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': ['wrong', csrf] }),
+    expect: 440,
+  });
+  c('POST with the anti-csrf quoted', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': `"${csrf}"` }),
+    expect: 440,
+  });
+  c('POST with anti-csrf having a trailing comma', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': `${csrf},` }),
+    expect: 440,
+  });
   // refreshSession, no cookie-parser
   const r = (name, opts) => c(`refresh: ${name}`, { method: 'POST', path: '/refresh', ...opts });
   r('no cookies', { expect: 401 });
@@ -767,30 +1016,72 @@ function httpCases() {
   r('garbage sRefreshToken', { headers: ck(`sRefreshToken=garbage; sIdRefreshToken=${I}`), expect: 401 });
   r('sRefreshToken altered', { headers: ck(`sRefreshToken=${flip(R, 30)}; sIdRefreshToken=${I}`), expect: 401 });
   r('the access token as sRefreshToken', { headers: ck(`sRefreshToken=${V}; sIdRefreshToken=${I}`), expect: 401 });
-  r('the other deployment\'s sRefreshToken', { headers: ck(`sRefreshToken=${other.refreshToken}; sIdRefreshToken=${other.idRefreshToken}`), expect: 401 });
-  r('duplicate sRefreshToken, garbage first', { headers: ck(`sRefreshToken=garbage; sRefreshToken=${R}; sIdRefreshToken=${I}`), expect: 401 });
+  r("the other deployment's sRefreshToken", {
+    headers: ck(`sRefreshToken=${other.refreshToken}; sIdRefreshToken=${other.idRefreshToken}`),
+    expect: 401,
+  });
+  r('duplicate sRefreshToken, garbage first', {
+    headers: ck(`sRefreshToken=garbage; sRefreshToken=${R}; sIdRefreshToken=${I}`),
+    expect: 401,
+  });
   r('sRefreshToken with ; in quotes', { headers: ck(`sRefreshToken="${R};x"; sIdRefreshToken=${I}`), expect: 401 });
   r('sRefreshToken with a comma', { headers: ck(`sRefreshToken=${R},${R}; sIdRefreshToken=${I}`), expect: 401 });
   r('sRefreshToken %00', { headers: ck(`sRefreshToken=${R}%00; sIdRefreshToken=${I}`), expect: 401 });
   r('sRefreshToken of 4 KB', { headers: ck(`sRefreshToken=${'A'.repeat(4096)}; sIdRefreshToken=${I}`), expect: 401 });
   // cookie-parser: j: JSON cookies give arrays/objects/numbers
   const p = (name, opts) => c(`cookie-parser: ${name}`, { server: 'parsed', ...opts });
-  p('sAccessToken=j:[token] (an array)', { headers: ck(`sAccessToken=j:${JSON.stringify([V])}; sIdRefreshToken=${I}`), expect: 440 });
-  p('sAccessToken=j:{…} (an object)', { headers: ck(`sAccessToken=j:${JSON.stringify({ t: V })}; sIdRefreshToken=${I}`), expect: 440 });
+  p('sAccessToken=j:[token] (an array)', {
+    headers: ck(`sAccessToken=j:${JSON.stringify([V])}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
+  p('sAccessToken=j:{…} (an object)', {
+    headers: ck(`sAccessToken=j:${JSON.stringify({ t: V })}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
   p('sAccessToken=j:123 (a number)', { headers: ck(`sAccessToken=j:123; sIdRefreshToken=${I}`), expect: 440 });
   p('sAccessToken=j:true', { headers: ck(`sAccessToken=j:true; sIdRefreshToken=${I}`), expect: 440 });
   p('sAccessToken=j:null (left as text)', { headers: ck(`sAccessToken=j:null; sIdRefreshToken=${I}`), expect: 440 });
-  p('sAccessToken=j:"\\u0000" (NUL string)', { headers: ck(`sAccessToken=j:"\\u0000"; sIdRefreshToken=${I}`), expect: 440 });
+  p('sAccessToken=j:"\\u0000" (NUL string)', {
+    headers: ck(`sAccessToken=j:"\\u0000"; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
   p('sAccessToken=j:{broken', { headers: ck(`sAccessToken=j:{broken; sIdRefreshToken=${I}`), expect: 440 });
   p('sIdRefreshToken=j:[1] (an array)', { headers: ck(`sAccessToken=${V}; sIdRefreshToken=j:[1]`), expect: 401 });
   p('sIdRefreshToken=j:{} (an object)', { headers: ck(`sAccessToken=${V}; sIdRefreshToken=j:{}`), expect: 401 });
-  p('duplicate sAccessToken, garbage first', { headers: ck(`sAccessToken=garbage; sAccessToken=${V}; sIdRefreshToken=${I}`), expect: 440 });
+  p('duplicate sAccessToken, garbage first', {
+    headers: ck(`sAccessToken=garbage; sAccessToken=${V}; sIdRefreshToken=${I}`),
+    expect: 440,
+  });
   p('sAccessToken with ; in quotes', { headers: ck(`sAccessToken="${V};x"; sIdRefreshToken=${I}`), expect: 440 });
-  p('POST, anti-csrf [wrong, right]', { method: 'POST', headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': ['wrong', csrf] }), expect: 440 });
-  p('refresh: sRefreshToken=j:[token]', { method: 'POST', path: '/refresh', headers: ck(`sRefreshToken=j:${JSON.stringify([R])}; sIdRefreshToken=${I}`), expect: 401 });
-  p('refresh: sRefreshToken=j:{…}', { method: 'POST', path: '/refresh', headers: ck(`sRefreshToken=j:${JSON.stringify({ R })}; sIdRefreshToken=${I}`), expect: 401 });
-  p('refresh: sIdRefreshToken=j:[…]', { method: 'POST', path: '/refresh', headers: ck(`sRefreshToken=${R}; sIdRefreshToken=j:["x"]`), expect: 401 });
-  p('refresh: sRefreshToken=j:42', { method: 'POST', path: '/refresh', headers: ck(`sRefreshToken=j:42; sIdRefreshToken=${I}`), expect: 401 });
+  p('POST, anti-csrf [wrong, right]', {
+    method: 'POST',
+    headers: ck(`sAccessToken=${V}; sIdRefreshToken=${I}`, { 'anti-csrf': ['wrong', csrf] }),
+    expect: 440,
+  });
+  p('refresh: sRefreshToken=j:[token]', {
+    method: 'POST',
+    path: '/refresh',
+    headers: ck(`sRefreshToken=j:${JSON.stringify([R])}; sIdRefreshToken=${I}`),
+    expect: 401,
+  });
+  p('refresh: sRefreshToken=j:{…}', {
+    method: 'POST',
+    path: '/refresh',
+    headers: ck(`sRefreshToken=j:${JSON.stringify({ R })}; sIdRefreshToken=${I}`),
+    expect: 401,
+  });
+  p('refresh: sIdRefreshToken=j:[…]', {
+    method: 'POST',
+    path: '/refresh',
+    headers: ck(`sRefreshToken=${R}; sIdRefreshToken=j:["x"]`),
+    expect: 401,
+  });
+  p('refresh: sRefreshToken=j:42', {
+    method: 'POST',
+    path: '/refresh',
+    headers: ck(`sRefreshToken=j:42; sIdRefreshToken=${I}`),
+    expect: 401,
+  });
   return cases;
 }
 
@@ -801,7 +1092,10 @@ test('real HTTP through Express: hostile cookies and headers', async (t) => {
   for (const s of ['plain', 'parsed']) {
     const ok = await request(ctx.servers[s].url, {
       method: 'POST',
-      headers: { cookie: `sAccessToken=${A.accessToken.value}; sIdRefreshToken=${A.idRefreshToken.value}`, 'anti-csrf': A.antiCsrfToken },
+      headers: {
+        cookie: `sAccessToken=${A.accessToken.value}; sIdRefreshToken=${A.idRefreshToken.value}`,
+        'anti-csrf': A.antiCsrfToken,
+      },
     });
     assert.equal(ok.status, 200, ok.body);
     assert.equal(JSON.parse(ok.body).handle, A.session.handle);
@@ -816,7 +1110,10 @@ test('real HTTP through Express: hostile cookies and headers', async (t) => {
       const setCookies = [].concat(res.headers['set-cookie'] || []).map(h.parseSetCookie);
       if (k.expect === 401) {
         for (const n of ['sAccessToken', 'sRefreshToken', 'sIdRefreshToken']) {
-          assert.ok(setCookies.some((sc) => sc.name === n && sc.value === ''), `UNAUTHORISED clears ${n}`);
+          assert.ok(
+            setCookies.some((sc) => sc.name === n && sc.value === ''),
+            `UNAUTHORISED clears ${n}`,
+          );
         }
       } else {
         assert.deepEqual(setCookies, [], 'TRY_REFRESH_TOKEN sets or clears no cookie');
@@ -825,12 +1122,36 @@ test('real HTTP through Express: hostile cookies and headers', async (t) => {
   }
   const { V, I } = { V: A.accessToken.value, I: A.idRefreshToken.value };
   const raws = [
-    ['NUL byte in the Cookie header → 400 from Node, server survives', `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=${V}\0; sIdRefreshToken=${I}`, 400],
-    ['1 MB Cookie header → 431 from Node, server survives', `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=${'a'.repeat(ONE_MB)}; sIdRefreshToken=${I}`, 431],
-    ['invalid UTF-8 bytes in the Cookie header → TRY_REFRESH_TOKEN', `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=${V}\u00c3\u0028\u00ff; sIdRefreshToken=${I}`, 440],
-    ['invalid UTF-8 bytes as the whole access token → TRY_REFRESH_TOKEN', `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=\u00ff\u00fe\u00fd; sIdRefreshToken=${I}`, 440],
-    ['invalid UTF-8 in the anti-csrf header → TRY_REFRESH_TOKEN', `POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nanti-csrf: \u00ff\u00fe\r\nCookie: sAccessToken=${V}; sIdRefreshToken=${I}`, 440],
-    ['invalid UTF-8 in sRefreshToken → UNAUTHORISED', `POST /refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nCookie: sRefreshToken=\u00ff${A.refreshToken.value}; sIdRefreshToken=${I}`, 401],
+    [
+      'NUL byte in the Cookie header → 400 from Node, server survives',
+      `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=${V}\0; sIdRefreshToken=${I}`,
+      400,
+    ],
+    [
+      '1 MB Cookie header → 431 from Node, server survives',
+      `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=${'a'.repeat(ONE_MB)}; sIdRefreshToken=${I}`,
+      431,
+    ],
+    [
+      'invalid UTF-8 bytes in the Cookie header → TRY_REFRESH_TOKEN',
+      `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=${V}\u00c3\u0028\u00ff; sIdRefreshToken=${I}`,
+      440,
+    ],
+    [
+      'invalid UTF-8 bytes as the whole access token → TRY_REFRESH_TOKEN',
+      `GET /s HTTP/1.1\r\nHost: x\r\nCookie: sAccessToken=\u00ff\u00fe\u00fd; sIdRefreshToken=${I}`,
+      440,
+    ],
+    [
+      'invalid UTF-8 in the anti-csrf header → TRY_REFRESH_TOKEN',
+      `POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nanti-csrf: \u00ff\u00fe\r\nCookie: sAccessToken=${V}; sIdRefreshToken=${I}`,
+      440,
+    ],
+    [
+      'invalid UTF-8 in sRefreshToken → UNAUTHORISED',
+      `POST /refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nCookie: sRefreshToken=\u00ff${A.refreshToken.value}; sIdRefreshToken=${I}`,
+      401,
+    ],
   ];
   for (const [name, head, status] of raws) {
     for (const s of ['plain', 'parsed']) {
@@ -840,7 +1161,9 @@ test('real HTTP through Express: hostile cookies and headers', async (t) => {
         said.push(res.text);
         assert.equal(res.status, status, res.text.slice(0, 300));
         assert.equal(native.testQueryCount() - q0, 0, 'reached the database');
-        const alive = await request(ctx.servers[s].url, { headers: { cookie: `sAccessToken=${V}; sIdRefreshToken=${I}` } });
+        const alive = await request(ctx.servers[s].url, {
+          headers: { cookie: `sAccessToken=${V}; sIdRefreshToken=${I}` },
+        });
         assert.equal(alive.status, 200, 'the server still answers');
       });
     }
@@ -856,7 +1179,7 @@ test('real HTTP through Express: hostile cookies and headers', async (t) => {
 test('tokens with a newer key id: at most one key-table read, no write', async (t) => {
   // Past the package's 1-s reload throttle, so a reload would really happen now.
   await new Promise((r) => setTimeout(r, 1100));
-  await t.test('the other deployment\'s access token → TRY_REFRESH_TOKEN, at most one key read', async () => {
+  await t.test("the other deployment's access token → TRY_REFRESH_TOKEN, at most one key read", async () => {
     const q0 = native.testQueryCount();
     const e = await rejection(ST.getSession(ctx.other.accessToken, null));
     assert.equal(e.errType, TRY_REFRESH_TOKEN, e.message);
@@ -897,7 +1220,9 @@ test('the process survived and still serves genuine sessions', async () => {
   assert.equal(v.session.userId, 'after-hostile');
   const r = await ST.refreshSession(s.refreshToken.value);
   rawRefreshTokens.add(r.newRefreshToken.value);
-  const rows = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [s.session.handle]);
+  const rows = await h.query(`SELECT refresh_token_hash_2 FROM ${PREFIX}_sessions WHERE session_handle = ?`, [
+    s.session.handle,
+  ]);
   assert.equal(rows[0].refresh_token_hash_2, hex2(s.refreshToken.value), 'stored as a hash of a hash');
 });
 

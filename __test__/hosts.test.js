@@ -28,7 +28,10 @@ function withHosts(hosts) {
 test('the first server that answers is used: dead entries before it do not stop init', async () => {
   await h.dropTables(PREFIX);
   const [a, b] = await freePorts(2);
-  const dead = [{ host: '127.0.0.1', port: a }, { host: '127.0.0.1', port: b }];
+  const dead = [
+    { host: '127.0.0.1', port: a },
+    { host: '127.0.0.1', port: b },
+  ];
   await ST.init(withHosts([...dead, { host: h.db.host, port: h.db.port }]));
   const s = await ST.createNewSession('alice', { a: 1 }, { d: 1 });
   assert.equal((await ST.getSession(s.accessToken.value, s.antiCsrfToken)).session.userId, 'alice');

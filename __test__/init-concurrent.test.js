@@ -56,7 +56,8 @@ function startWorker(name, startAt) {
   });
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   exited.then((code) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`worker ${name} exited (${code}) before "${w.phase}": ${stderr}`));
+    for (const w of waiters.splice(0))
+      w.reject(new Error(`worker ${name} exited (${code}) before "${w.phase}": ${stderr}`));
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
   exited.then(() => clearTimeout(timer));

@@ -23,7 +23,9 @@ const DAY = 24 * HOUR;
 /** The key table as {name: {value, createdAt}}. */
 async function keyRows() {
   const rows = await h.query(`SELECT key_name, key_value, created_at_time FROM ${KEYS}`);
-  return Object.fromEntries(rows.map((r) => [r.key_name, { value: r.key_value, createdAt: Number(r.created_at_time) }]));
+  return Object.fromEntries(
+    rows.map((r) => [r.key_name, { value: r.key_value, createdAt: Number(r.created_at_time) }]),
+  );
 }
 
 /** Sets the addon clock so that it reads `ms` (approximately) now. */
@@ -71,7 +73,11 @@ test('rotation after updateInterval: pre-rotation tokens keep verifying (no DB, 
   assert.equal(kidFor(after.access_token_signing_key.value), k1);
   assert.ok(signedWith(s2.accessToken.value, after.access_token_signing_key.value));
   assert.notEqual(after.access_token_signing_key.value, before.access_token_signing_key.value);
-  assert.deepEqual(after.access_token_signing_key_previous, before.access_token_signing_key, 'old key kept as previous');
+  assert.deepEqual(
+    after.access_token_signing_key_previous,
+    before.access_token_signing_key,
+    'old key kept as previous',
+  );
   assert.deepEqual(after.refresh_token_key, before.refresh_token_key, 'refresh-token key never rotates');
 
   // Tokens signed before the rotation still verify, on the fast path.
@@ -131,13 +137,18 @@ test('after a second rotation the key from two generations ago gets TRY_REFRESH_
 
   const far = r2.createdAt + 10 * HOUR;
   await tryRefresh(ST.getSession(craftToken(r0.value, `k${r0.createdAt}`, far), null));
-  assert.equal((await ST.getSession(craftToken(r1.value, `k${r1.createdAt}`, far), null)).session.userId, 'crafted-user');
+  assert.equal(
+    (await ST.getSession(craftToken(r1.value, `k${r1.createdAt}`, far), null)).session.userId,
+    'crafted-user',
+  );
   assert.equal((await ST.getSession(s.accessToken.value, null)).session.userId, 'rotate-2');
 });
 
 test('dynamic: false keeps one key forever (clock +1000 days)', async () => {
   const info = [];
-  await ST.init(config({ signingKey: { dynamic: false, updateInterval: 1 } }, { logging: { info: (m) => info.push(String(m)) } }));
+  await ST.init(
+    config({ signingKey: { dynamic: false, updateInterval: 1 } }, { logging: { info: (m) => info.push(String(m)) } }),
+  );
   const before = await keyRows();
   const s0 = await ST.createNewSession('u0');
   const k = kidOf(s0.accessToken.value);
@@ -151,7 +162,11 @@ test('dynamic: false keeps one key forever (clock +1000 days)', async () => {
     assert.equal(kidOf(r.newAccessToken.value), k);
   }
   assert.deepEqual(await keyRows(), before, 'key table unchanged');
-  assert.deepEqual(info.filter((m) => /rotat/i.test(m)), [], 'no rotation logged');
+  assert.deepEqual(
+    info.filter((m) => /rotat/i.test(m)),
+    [],
+    'no rotation logged',
+  );
 });
 
 test('a token from another process that rotated triggers one reload for 50 requests; then that key is shared', async (t) => {
@@ -184,7 +199,7 @@ test('a token from another process that rotated triggers one reload for 50 reque
   assert.equal(kidFor(rows.access_token_signing_key.value), kidA);
   assert.deepEqual(rows.access_token_signing_key_previous, r0);
   assert.equal((await a.call('get', sb.accessToken.value)).userId, 'b-after');
-  assert.equal((await a.call('get', mine.accessToken.value)).userId, 'b-before', 'A accepts B\'s previous-key token');
+  assert.equal((await a.call('get', mine.accessToken.value)).userId, 'b-before', "A accepts B's previous-key token");
   assert.equal((await ST.getSession(mine.accessToken.value, null)).session.userId, 'b-before');
   const logsA = await a.call('logs');
   assert.equal(logsA.filter((l) => /rotat/i.test(l.message)).length, 1, 'A logged its rotation');
@@ -206,7 +221,11 @@ test('a process whose key expires after another process rotated adopts that key 
   const sb = await ST.createNewSession('b-user');
   assert.equal(kidOf(sb.accessToken.value), kidOf(ta.accessToken), 'B signs with the key A rotated to');
   assert.deepEqual(await keyRows(), afterA, 'B did not rotate a second time');
-  assert.deepEqual(info.filter((m) => /rotat/i.test(m)), [], 'B logged no rotation of its own');
+  assert.deepEqual(
+    info.filter((m) => /rotat/i.test(m)),
+    [],
+    'B logged no rotation of its own',
+  );
   assert.equal((await a.call('get', sb.accessToken.value)).userId, 'b-user');
   assert.equal((await ST.getSession(ta.accessToken, null)).session.userId, 'a-user-0');
 });
@@ -223,7 +242,10 @@ test('a rotation written straight into the key table is picked up with at most o
      ON DUPLICATE KEY UPDATE key_value = VALUES(key_value), created_at_time = VALUES(created_at_time)`,
     [r0.value, r0.createdAt],
   );
-  await h.query(`UPDATE ${KEYS} SET key_value = ?, created_at_time = ? WHERE key_name = 'access_token_signing_key'`, [newValue, c1]);
+  await h.query(`UPDATE ${KEYS} SET key_value = ?, created_at_time = ? WHERE key_name = 'access_token_signing_key'`, [
+    newValue,
+    c1,
+  ]);
   const token = craftToken(newValue, `k${c1}`, c1 + HOUR, { userId: 'from-other-process' });
 
   const q0 = native.testQueryCount();
@@ -232,7 +254,11 @@ test('a rotation written straight into the key table is picked up with at most o
   }
   const grew = native.testQueryCount() - q0;
   assert.ok(grew <= 1, `50 getSession calls cost ${grew} queries (at most 1 allowed)`);
-  assert.equal((await ST.getSession(mine.accessToken.value, null)).session.userId, 'before', 'previous key still in grace');
+  assert.equal(
+    (await ST.getSession(mine.accessToken.value, null)).session.userId,
+    'before',
+    'previous key still in grace',
+  );
   const s = await ST.createNewSession('after');
   assert.equal(kidOf(s.accessToken.value), kidFor(newValue), 'new tokens use the key picked up');
   assert.ok(signedWith(s.accessToken.value, newValue));
@@ -261,17 +287,24 @@ test('forged or unknown key ids get TRY_REFRESH_TOKEN and cost at most one reloa
   grew = native.testQueryCount() - q0;
   assert.equal(grew, 0, 'key ids that are not newer-but-plausible never reach the database');
   // The real key still works.
-  assert.equal((await ST.getSession(craftToken(r0.value, `k${r0.createdAt}`, now + HOUR), null)).session.userId, 'crafted-user');
+  assert.equal(
+    (await ST.getSession(craftToken(r0.value, `k${r0.createdAt}`, now + HOUR), null)).session.userId,
+    'crafted-user',
+  );
 });
 
-test('4 processes rotating concurrently end with one new key and accept each other\'s tokens', async (t) => {
+test("4 processes rotating concurrently end with one new key and accept each other's tokens", async (t) => {
   const cfg = config({ validity: 7200, signingKey: { updateInterval: 1 } });
   const workers = [startWorker(), startWorker(), startWorker(), startWorker()];
   t.after(() => Promise.all(workers.map((w) => w.stop())));
   await Promise.all(workers.map((w) => w.call('init', cfg)));
   const r0 = (await keyRows()).access_token_signing_key;
   const before = (await Promise.all(workers.map((w, i) => w.call('create', `pre${i}`)))).flat();
-  assert.deepEqual(new Set(before.map((s) => kidOf(s.accessToken))), new Set([kidFor(r0.value)]), 'concurrent inits agreed on one key');
+  assert.deepEqual(
+    new Set(before.map((s) => kidOf(s.accessToken))),
+    new Set([kidFor(r0.value)]),
+    'concurrent inits agreed on one key',
+  );
 
   const offset = HOUR + 5000 + (Date.now() - r0.createdAt);
   await Promise.all(workers.map((w) => w.call('offset', offset)));
@@ -288,8 +321,15 @@ test('4 processes rotating concurrently end with one new key and accept each oth
 
   const logs = (await Promise.all(workers.map((w) => w.call('logs')))).flat();
   assert.equal(logs.filter((l) => /rotat/i.test(l.message)).length, 1, 'exactly one process rotated');
-  assert.equal(logs.filter((l) => /created the access-token signing key/i.test(l.message)).length, 1, 'exactly one process created the first key');
-  assert.deepEqual(logs.filter((l) => l.level === 'error'), []);
+  assert.equal(
+    logs.filter((l) => /created the access-token signing key/i.test(l.message)).length,
+    1,
+    'exactly one process created the first key',
+  );
+  assert.deepEqual(
+    logs.filter((l) => l.level === 'error'),
+    [],
+  );
 
   for (const w of workers) {
     for (const s of [...before, ...after]) {
@@ -307,7 +347,10 @@ test('key ids do not depend on created_at_time: tokens keep verifying after it i
       await ST.init(config({ signingKey: { dynamic } }));
       const s = await ST.createNewSession(`edited-${dynamic}`);
       // A restore or a DBA correcting a clock moves the column back 2 h; a new process starts.
-      await h.query(`UPDATE ${KEYS} SET created_at_time = created_at_time - ? WHERE key_name = 'access_token_signing_key'`, [2 * HOUR]);
+      await h.query(
+        `UPDATE ${KEYS} SET created_at_time = created_at_time - ? WHERE key_name = 'access_token_signing_key'`,
+        [2 * HOUR],
+      );
       await ST.close();
       await ST.init(config({ signingKey: { dynamic } }));
       const v = await ST.getSession(s.accessToken.value, s.antiCsrfToken);

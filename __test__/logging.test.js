@@ -74,15 +74,28 @@ test('logging.info reports key creation on an empty database, and nothing is cre
   const first = capture();
   await ST.init(config(first.logging));
   await waitFor(() => first.info.length >= 2, 2000);
-  assert.ok(first.info.every((m) => typeof m === 'string'), 'info lines are strings');
-  assert.ok(first.info.some((m) => /creat/i.test(m) && /signing key/i.test(m)), `signing-key creation logged: ${first.info}`);
-  assert.ok(first.info.some((m) => /creat/i.test(m) && /refresh/i.test(m)), `refresh-key creation logged: ${first.info}`);
+  assert.ok(
+    first.info.every((m) => typeof m === 'string'),
+    'info lines are strings',
+  );
+  assert.ok(
+    first.info.some((m) => /creat/i.test(m) && /signing key/i.test(m)),
+    `signing-key creation logged: ${first.info}`,
+  );
+  assert.ok(
+    first.info.some((m) => /creat/i.test(m) && /refresh/i.test(m)),
+    `refresh-key creation logged: ${first.info}`,
+  );
   await ST.close();
   const second = capture();
   await ST.init(config(second.logging));
   await ST.createNewSession('u1');
   await sleep(200);
-  assert.deepEqual(second.info.filter((m) => /creat/i.test(m)), [], 'existing keys are loaded, not created');
+  assert.deepEqual(
+    second.info.filter((m) => /creat/i.test(m)),
+    [],
+    'existing keys are loaded, not created',
+  );
 });
 
 test('logging.info reports a key rotation once', async () => {
@@ -90,7 +103,11 @@ test('logging.info reports a key rotation once', async () => {
   await ST.init(config(log.logging, { tokens: { accessToken: { signingKey: { updateInterval: 1 } } } }));
   await ST.createNewSession('u0');
   await sleep(100);
-  assert.deepEqual(log.info.filter((m) => /rotat/i.test(m)), [], 'no rotation before the interval');
+  assert.deepEqual(
+    log.info.filter((m) => /rotat/i.test(m)),
+    [],
+    'no rotation before the interval',
+  );
   native.testSetClockOffset(HOUR + 5000);
   await Promise.all([ST.createNewSession('u1'), ST.createNewSession('u2'), ST.createNewSession('u3')]);
   await ST.createNewSession('u4');
@@ -104,8 +121,14 @@ test('logging.info reports how many expired sessions the job removed', async () 
   await ST.init(config(log.logging, { tokens: { refreshToken: { removalCronjobInterval: '* * * * * *' } } }));
   const now = Date.now();
   const rows = Array.from({ length: 7 }, (_, i) => [`gone-${i}`, 'u', 'h2', '', now - 10_000 - i, '']);
-  await h.query(`INSERT INTO ${SESSIONS} (session_handle, user_id, refresh_token_hash_2, session_info, expires_at, jwt_user_payload) VALUES ?`, [rows]);
-  const line = await waitFor(() => log.info.find((m) => /\b7\b/.test(m) && /remov/i.test(m) && /expired/i.test(m)), 5000);
+  await h.query(
+    `INSERT INTO ${SESSIONS} (session_handle, user_id, refresh_token_hash_2, session_info, expires_at, jwt_user_payload) VALUES ?`,
+    [rows],
+  );
+  const line = await waitFor(
+    () => log.info.find((m) => /\b7\b/.test(m) && /remov/i.test(m) && /expired/i.test(m)),
+    5000,
+  );
   assert.ok(line, `a line reports the 7 removed sessions: ${log.info}`);
   assert.equal(Number((await h.query(`SELECT COUNT(*) AS n FROM ${SESSIONS}`))[0].n), 0);
 });
@@ -141,13 +164,16 @@ test('logging.error receives every GENERAL_ERROR (the same error object the call
   assert.ok(bad.error.includes(e), 'init failure reported to logging.error');
 });
 
-test('logging.error receives the removal job\'s database errors', async () => {
+test("logging.error receives the removal job's database errors", async () => {
   const log = capture();
   await ST.init(config(log.logging, { tokens: { refreshToken: { removalCronjobInterval: '* * * * * *' } } }));
   await withSessionsTableGone(async () => {
     assert.ok(await waitFor(() => log.error.length > 0, 5000), 'job failure reported');
   });
-  assert.ok(texts(log.error[0]).some((t) => /remov/i.test(t)), `names the removal: ${texts(log.error[0])}`);
+  assert.ok(
+    texts(log.error[0]).some((t) => /remov/i.test(t)),
+    `names the removal: ${texts(log.error[0])}`,
+  );
   // Like every GENERAL_ERROR: an Error of the package, errType 1000, a clean message.
   const e = log.error[0];
   assert.ok(e instanceof Error && ST.Error.isErrorFromAuth(e), `an Error of the package: ${JSON.stringify(e)}`);
@@ -164,7 +190,12 @@ test('a logger that throws never breaks init, sessions, rotation, errors or the 
   };
   const cfg = config(
     { info: boom, error: boom },
-    { tokens: { accessToken: { signingKey: { updateInterval: 1 } }, refreshToken: { removalCronjobInterval: '* * * * * *' } } },
+    {
+      tokens: {
+        accessToken: { signingKey: { updateInterval: 1 } },
+        refreshToken: { removalCronjobInterval: '* * * * * *' },
+      },
+    },
   );
   await ST.init(cfg); // creates keys: info lines thrown at
   const s = await ST.createNewSession('u1', { a: 1 });
@@ -177,13 +208,29 @@ test('a logger that throws never breaks init, sessions, rotation, errors or the 
   native.testSetClockOffset(0);
   // A GENERAL_ERROR still arrives as the package's error, not the logger's exception.
   await h.rejectsWith(ST.getSession(s.accessToken.value, undefined), ST.Error.GENERAL_ERROR, /antiCsrfToken/);
-  await h.rejectsWith(withSessionsTableGone(() => ST.createNewSession('u3')), ST.Error.GENERAL_ERROR, /database/i);
+  await h.rejectsWith(
+    withSessionsTableGone(() => ST.createNewSession('u3')),
+    ST.Error.GENERAL_ERROR,
+    /database/i,
+  );
   // The job keeps running (and logging into the throwing logger) every second.
-  await h.query(`INSERT INTO ${SESSIONS} (session_handle, user_id, refresh_token_hash_2, session_info, expires_at, jwt_user_payload) VALUES ('old', 'u', 'h2', '', 1, '')`);
-  assert.ok(await waitFor(async () => (await h.query(`SELECT 1 FROM ${SESSIONS} WHERE session_handle = 'old'`)).length === 0, 5000), 'job still removes rows');
+  await h.query(
+    `INSERT INTO ${SESSIONS} (session_handle, user_id, refresh_token_hash_2, session_info, expires_at, jwt_user_payload) VALUES ('old', 'u', 'h2', '', 1, '')`,
+  );
+  assert.ok(
+    await waitFor(
+      async () => (await h.query(`SELECT 1 FROM ${SESSIONS} WHERE session_handle = 'old'`)).length === 0,
+      5000,
+    ),
+    'job still removes rows',
+  );
   assert.ok(calls >= 4, `the throwing logger was actually called (${calls} times)`);
   await ST.close();
-  await h.rejectsWith(ST.init(config({ info: boom, error: boom }, { tokens: { accessToken: { validity: 1 } } })), ST.Error.GENERAL_ERROR, /validity/);
+  await h.rejectsWith(
+    ST.init(config({ info: boom, error: boom }, { tokens: { accessToken: { validity: 1 } } })),
+    ST.Error.GENERAL_ERROR,
+    /validity/,
+  );
 });
 
 test('an async logger that rejects does not crash the process', () => {
@@ -216,9 +263,15 @@ test('an async logger that rejects does not crash the process', () => {
 test('no key value, password or refresh token appears in any log line or error message', async () => {
   const log = capture();
   const rejections = [];
-  const keep = (p) => p.catch((e) => { rejections.push(e); });
+  const keep = (p) =>
+    p.catch((e) => {
+      rejections.push(e);
+    });
   const cfg = config(log.logging, {
-    tokens: { accessToken: { signingKey: { updateInterval: 1 } }, refreshToken: { removalCronjobInterval: '* * * * * *' } },
+    tokens: {
+      accessToken: { signingKey: { updateInterval: 1 } },
+      refreshToken: { removalCronjobInterval: '* * * * * *' },
+    },
   });
   await ST.init(cfg);
   const s = await ST.createNewSession('u1');
@@ -237,7 +290,9 @@ test('no key value, password or refresh token appears in any log line or error m
     await keep(ST.refreshSession(r.newRefreshToken.value));
     await waitFor(() => log.error.some((e) => typeof e === 'string' || !ST.Error.isErrorFromAuth(e)), 3000);
   });
-  await h.query(`INSERT INTO ${SESSIONS} (session_handle, user_id, refresh_token_hash_2, session_info, expires_at, jwt_user_payload) VALUES ('old', 'u', 'h2', '', 1, '')`);
+  await h.query(
+    `INSERT INTO ${SESSIONS} (session_handle, user_id, refresh_token_hash_2, session_info, expires_at, jwt_user_payload) VALUES ('old', 'u', 'h2', '', 1, '')`,
+  );
   await waitFor(() => log.info.some((m) => /removed [1-9]/.test(String(m))), 4000);
   const keys = await keyValues();
   assert.equal(keys.length, 3, 'current, previous and refresh keys to look for');
@@ -250,10 +305,13 @@ test('no key value, password or refresh token appears in any log line or error m
   await keep(ST.init(h.configFor(PREFIX, { mysql: { password }, logging: log.logging })));
   const initError = rejections[rejections.length - 1];
   assert.equal(initError.errType, ST.Error.GENERAL_ERROR);
-  assert.match(initError.message, /denied|password/i, 'the driver\'s message is passed on');
+  assert.match(initError.message, /denied|password/i, "the driver's message is passed on");
   assert.ok(log.error.slice(errorsBefore).includes(initError), 'the failed init is reported to logging.error');
   assert.ok(rejections.length >= 7, `collected ${rejections.length} rejections`);
-  assert.ok(log.info.length >= 3 && log.error.length >= 4, `collected ${log.info.length} info and ${log.error.length} error entries`);
+  assert.ok(
+    log.info.length >= 3 && log.error.length >= 4,
+    `collected ${log.info.length} info and ${log.error.length} error entries`,
+  );
 
   const secrets = [...keys, password, ...refreshTokens];
   const all = [...log.info, ...log.error, ...rejections].flatMap(texts);

@@ -228,7 +228,12 @@ describe('cookies with the default config (secure: false, domain localhost)', ()
   test('Expires: access token ≈ now + 3600 s, refresh and id-refresh ≈ now + 2400 h', () => {
     assertNear(expiresMs(onlyCookie(response, 'sAccessToken')), before_ + 3600 * 1000, SLACK_MS, 'sAccessToken');
     assertNear(expiresMs(onlyCookie(response, 'sRefreshToken')), before_ + 2400 * HOUR_MS, SLACK_MS, 'sRefreshToken');
-    assertNear(expiresMs(onlyCookie(response, 'sIdRefreshToken')), before_ + 2400 * HOUR_MS, SLACK_MS, 'sIdRefreshToken');
+    assertNear(
+      expiresMs(onlyCookie(response, 'sIdRefreshToken')),
+      before_ + 2400 * HOUR_MS,
+      SLACK_MS,
+      'sIdRefreshToken',
+    );
   });
 });
 
@@ -385,7 +390,12 @@ describe('the row in MySQL', () => {
     assert.deepStrictEqual(JSON.parse(row.session_info), sessionData);
     assert.deepStrictEqual(JSON.parse(row.jwt_user_payload), jwtPayload);
     assertNear(Number(row.expires_at), expiresMs(refresh), 1000 + 100, 'expires_at vs sRefreshToken Expires');
-    assertNear(Number(response.headers.get('id-refresh-token').split(';')[1]), Number(row.expires_at), 1000, 'id-refresh-token header vs expires_at');
+    assertNear(
+      Number(response.headers.get('id-refresh-token').split(';')[1]),
+      Number(row.expires_at),
+      1000,
+      'id-refresh-token header vs expires_at',
+    );
     // The raw refresh token appears nowhere in the row.
     for (const v of Object.values(row)) assert.ok(!String(v).includes(refresh.value));
   });
@@ -477,8 +487,16 @@ describe('bad input: GENERAL_ERROR naming the problem, nothing written', () => {
     ['userId has 129 characters', ['u'.repeat(129), {}, {}], /userId.*128|128.*userId/],
     ['userId has 129 multi-byte characters', ['é'.repeat(129), {}, {}], /userId.*128|128.*userId/],
     ['sessionData is 65,536 bytes of JSON', ['u', {}, 'x'.repeat(65534)], /sessionData.*65,?535|65,?535.*sessionData/],
-    ['sessionData is 65,536 bytes of multi-byte JSON', ['u', {}, 'é'.repeat(32767)], /sessionData.*65,?535|65,?535.*sessionData/],
-    ['jwtPayload makes the access-token cookie exceed 4096 bytes', ['u', { blob: 'x'.repeat(4000) }, {}], /over the 4083 bytes its cookie can hold/],
+    [
+      'sessionData is 65,536 bytes of multi-byte JSON',
+      ['u', {}, 'é'.repeat(32767)],
+      /sessionData.*65,?535|65,?535.*sessionData/,
+    ],
+    [
+      'jwtPayload makes the access-token cookie exceed 4096 bytes',
+      ['u', { blob: 'x'.repeat(4000) }, {}],
+      /over the 4083 bytes its cookie can hold/,
+    ],
   ];
 
   for (const [label, args, pattern] of cases) {
@@ -555,16 +573,18 @@ let seedOutcome;
 function seedLogin(req, res) {
   // ...
   // assuming user has been authenticated somehow..
-  let userId = "User1";
-  let jwtPayload = {userId, name: "spooky action at a distance"};
-  let sessionData = {awesomeThings: ["programming", "javascript", "SuperTokens"]};
-  seedOutcome = SuperTokens.createNewSession(res, userId, jwtPayload, sessionData).then(session => {
-      res.send("Session created successfully!");
+  let userId = 'User1';
+  let jwtPayload = { userId, name: 'spooky action at a distance' };
+  let sessionData = { awesomeThings: ['programming', 'javascript', 'SuperTokens'] };
+  seedOutcome = SuperTokens.createNewSession(res, userId, jwtPayload, sessionData)
+    .then((session) => {
+      res.send('Session created successfully!');
       return session;
-  }).catch(err => {
+    })
+    .catch((err) => {
       // session was not created. Handle error...
       res.status(500).send(String(err));
-  });
+    });
 }
 
 describe('the seed page (user-login.md)', () => {
@@ -593,7 +613,7 @@ describe('the seed page (user-login.md)', () => {
   test('the documented number-userId conversion works', async () => {
     const { response, value, error } = await run(async (req, res) => {
       let userId = 1; // is a number
-      let session = await SuperTokens.createNewSession(res, userId + "", {}, {});
+      let session = await SuperTokens.createNewSession(res, userId + '', {}, {});
       let userFromSession = Number(session.getUserId());
       return userFromSession;
     });

@@ -76,16 +76,25 @@ describe('framework-free mergeSessionData', () => {
 
   it('a result over the column size is a GENERAL_ERROR and leaves the data as it was', async () => {
     const s = await ST.createNewSession('m6', null, { a: 'x'.repeat(40_000) });
-    await h.rejectsWith(ST.mergeSessionData(s.session.handle, { b: 'y'.repeat(40_000) }), GENERAL_ERROR, /over 65535 bytes/);
+    await h.rejectsWith(
+      ST.mergeSessionData(s.session.handle, { b: 'y'.repeat(40_000) }),
+      GENERAL_ERROR,
+      /over 65535 bytes/,
+    );
     const data = await ST.getSessionData(s.session.handle);
     assert.deepEqual(Object.keys(data), ['a']);
   });
 
   it('stored data that is not JSON is not merged into (GENERAL_ERROR), and is left alone', async () => {
     const s = await ST.createNewSession('m7', null, { a: 1 });
-    await h.query(`UPDATE ${PREFIX}_sessions SET session_info = 'not json' WHERE session_handle = ?`, [s.session.handle]);
+    await h.query(`UPDATE ${PREFIX}_sessions SET session_info = 'not json' WHERE session_handle = ?`, [
+      s.session.handle,
+    ]);
     await h.rejectsWith(ST.mergeSessionData(s.session.handle, { b: 2 }), GENERAL_ERROR, /not JSON/);
-    const [{ session_info: stored }] = await h.query(`SELECT session_info FROM ${PREFIX}_sessions WHERE session_handle = ?`, [s.session.handle]);
+    const [{ session_info: stored }] = await h.query(
+      `SELECT session_info FROM ${PREFIX}_sessions WHERE session_handle = ?`,
+      [s.session.handle],
+    );
     assert.equal(stored, 'not json');
   });
 

@@ -90,7 +90,13 @@ test('each call counts once, on what it did', async () => {
   assert.equal(t3.get(`${HISTOGRAM}_bucket{le="+Inf"}`), count(t3));
 
   const text = await ST.metrics();
-  for (const secret of [a.session.handle, b.session.handle, 'metrics-user-a', 'payload-secret', a.accessToken.value.slice(0, 20)]) {
+  for (const secret of [
+    a.session.handle,
+    b.session.handle,
+    'metrics-user-a',
+    'payload-secret',
+    a.accessToken.value.slice(0, 20),
+  ]) {
     assert.ok(!text.includes(secret), `no ${secret} in the metrics`);
   }
 });

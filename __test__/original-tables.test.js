@@ -31,9 +31,16 @@ h.closeAfter(ST);
 test('a handle that differs in case or trailing spaces matches no session on the original tables', async () => {
   const s = await ST.createNewSession('alice', null, { secret: 1 });
   const handle = s.session.handle;
-  const [{ n }] = await h.query(`SELECT COUNT(*) AS n FROM ${PREFIX}_sessions WHERE session_handle = ?`, [handle.toUpperCase()]);
+  const [{ n }] = await h.query(`SELECT COUNT(*) AS n FROM ${PREFIX}_sessions WHERE session_handle = ?`, [
+    handle.toUpperCase(),
+  ]);
   assert.equal(n, 1, 'the table itself compares case-insensitively (the premise of this test)');
-  for (const other of [handle.toUpperCase(), `${handle} `, `${handle}  `, handle.replace(/[a-f]/, (c) => c.toUpperCase())]) {
+  for (const other of [
+    handle.toUpperCase(),
+    `${handle} `,
+    `${handle}  `,
+    handle.replace(/[a-f]/, (c) => c.toUpperCase()),
+  ]) {
     await h.rejectsWith(ST.getSessionData(other), UNAUTHORISED);
     await h.rejectsWith(ST.updateSessionData(other, { stolen: true }), UNAUTHORISED);
     assert.equal(await ST.revokeSessionUsingSessionHandle(other), false, JSON.stringify(other));

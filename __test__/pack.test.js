@@ -51,7 +51,8 @@ function envWithoutRust(extra = {}) {
     // The suites' choice of the test build (lib/native.js): a user's app has only the release one.
     if (k === 'SUPERTOKENS_TEST_BUILD') continue;
     // What `npm test` adds about this package; npm_config_* (registry, cache...) are kept.
-    if (/^npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_local_prefix$|config_call$)/i.test(k)) continue;
+    if (/^npm_(lifecycle_|package_|command$|execpath$|node_execpath$|config_local_prefix$|config_call$)/i.test(k))
+      continue;
     env[k] = v;
   }
   env.PATH = (process.env.PATH ?? '')
@@ -150,8 +151,13 @@ test('the packed tarball installs into a fresh Express app without Rust and work
   const info = await pack(['--pack-destination', tmp]);
   const tarball = path.join(tmp, info.filename);
   assert.ok(fs.existsSync(tarball), tarball);
-  assert.ok(info.files.some((f) => f.path === BINARY), 'the binary is in the tarball');
-  t.diagnostic(`tarball ${info.filename}: ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${info.entryCount} files`);
+  assert.ok(
+    info.files.some((f) => f.path === BINARY),
+    'the binary is in the tarball',
+  );
+  t.diagnostic(
+    `tarball ${info.filename}: ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${info.entryCount} files`,
+  );
 
   // 2. A user's machine: no cargo, rustc or rustup reachable.
   const env = envWithoutRust();
@@ -177,10 +183,18 @@ test('the packed tarball installs into a fresh Express app without Rust and work
   // The shipped binary has no test or bench hooks at all (they are a cargo feature of the
   // test build only), so no code in an app's process can move the clock.
   const shippedExports = JSON.parse(
-    await ok(process.execPath, ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(path.join(installed, BINARY))}))))`], { cwd: app, env }),
+    await ok(
+      process.execPath,
+      ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(path.join(installed, BINARY))}))))`],
+      { cwd: app, env },
+    ),
   );
   assert.ok(shippedExports.includes('createNewSession'), `the binary loads: ${shippedExports}`);
-  assert.deepEqual(shippedExports.filter((k) => /^(test|bench)/i.test(k)), [], 'no hook is exported');
+  assert.deepEqual(
+    shippedExports.filter((k) => /^(test|bench)/i.test(k)),
+    [],
+    'no hook is exported',
+  );
   const appPkg = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8'));
   assert.match(appPkg.dependencies[PKG.name], /^file:/);
   assert.match(appPkg.dependencies.express, /^\^4\./);
@@ -192,7 +206,10 @@ test('the packed tarball installs into a fresh Express app without Rust and work
   await h.dropTables(PREFIX);
   t.after(() => h.endQueries());
   const config = h.configFor(PREFIX);
-  const out = await ok(process.execPath, ['app.js'], { cwd: app, env: envWithoutRust({ ST_CONFIG: JSON.stringify(config) }) });
+  const out = await ok(process.execPath, ['app.js'], {
+    cwd: app,
+    env: envWithoutRust({ ST_CONFIG: JSON.stringify(config) }),
+  });
   const result = JSON.parse(out.trim().split('\n').pop());
   assert.equal(result.resolved, path.join(installed, 'express.js'), 'the installed package is the one used');
   assert.deepEqual(result.addons, [path.join(installed, BINARY)], 'the bundled binary is the addon loaded');
@@ -240,7 +257,11 @@ test('the packed tarball installs into a fresh Express app without Rust and work
       files: ['app.ts'],
     }),
   );
-  const tsc = await run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--pretty', 'false', '--listFiles'], { cwd: app });
+  const tsc = await run(
+    path.join(ROOT, 'node_modules', '.bin', 'tsc'),
+    ['-p', 'tsconfig.json', '--pretty', 'false', '--listFiles'],
+    { cwd: app },
+  );
   assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
   assert.ok(tsc.stdout.includes(path.join(installed, 'express.d.ts')), 'types come from the installed package');
   assert.ok(tsc.stdout.includes(path.join(installed, 'index.d.ts')));

@@ -130,7 +130,10 @@ describe('refreshSession (Express)', () => {
       { name: 'not base64url', forge: () => 'not base64 !!' },
       { name: 'truncated', forge: (t) => t.slice(0, -4) },
       { name: 'one character altered', forge: (t) => t.slice(0, 20) + (t[20] === 'A' ? 'B' : 'A') + t.slice(21) },
-      { name: 'random bytes of the right length', forge: (t) => crypto.randomBytes(Buffer.from(t, 'base64url').length).toString('base64url') },
+      {
+        name: 'random bytes of the right length',
+        forge: (t) => crypto.randomBytes(Buffer.from(t, 'base64url').length).toString('base64url'),
+      },
       { name: 'the session handle itself', forge: (_t, handle) => handle },
       { name: 'an access token', forge: (_t, _h, access) => access },
       { name: 'very long', forge: () => 'A'.repeat(5000) },
@@ -183,7 +186,10 @@ describe('refreshSession (Express)', () => {
     const deletions = [
       { name: 'revokeSessionUsingSessionHandle', del: (handle) => ST.revokeSessionUsingSessionHandle(handle) },
       { name: 'revokeAllSessionsForUser', del: () => ST.revokeAllSessionsForUser('deleted-user') },
-      { name: 'a direct DELETE', del: (handle) => h.query(`DELETE FROM ${SESSIONS} WHERE session_handle = ?`, [handle]) },
+      {
+        name: 'a direct DELETE',
+        del: (handle) => h.query(`DELETE FROM ${SESSIONS} WHERE session_handle = ?`, [handle]),
+      },
     ];
     for (const d of deletions) {
       it(`deleted (${d.name}) → UNAUTHORISED, cookies cleared`, async () => {
@@ -215,16 +221,43 @@ describe('refreshSession (Express)', () => {
       assert.equal(body.handle, handle);
       assert.deepEqual(body.payload, { p: 'user-1' });
 
-      const access = h.shouldSetCookie(r, 'sAccessToken', { httponly: true, path: '/', domain: 'localhost', secure: false, samesite: 'Lax' });
-      const rt = h.shouldSetCookie(r, 'sRefreshToken', { httponly: true, path: '/refresh', domain: 'localhost', secure: false, samesite: 'Lax' });
-      const id = h.shouldSetCookie(r, 'sIdRefreshToken', { httponly: false, path: '/', domain: 'localhost', secure: false });
-      for (const [name, c] of [['sAccessToken', access], ['sRefreshToken', rt], ['sIdRefreshToken', id]]) {
+      const access = h.shouldSetCookie(r, 'sAccessToken', {
+        httponly: true,
+        path: '/',
+        domain: 'localhost',
+        secure: false,
+        samesite: 'Lax',
+      });
+      const rt = h.shouldSetCookie(r, 'sRefreshToken', {
+        httponly: true,
+        path: '/refresh',
+        domain: 'localhost',
+        secure: false,
+        samesite: 'Lax',
+      });
+      const id = h.shouldSetCookie(r, 'sIdRefreshToken', {
+        httponly: false,
+        path: '/',
+        domain: 'localhost',
+        secure: false,
+      });
+      for (const [name, c] of [
+        ['sAccessToken', access],
+        ['sRefreshToken', rt],
+        ['sIdRefreshToken', id],
+      ]) {
         assert.ok(c.value.length > 0, `${name} has a value`);
         assert.notEqual(c.value, old[name], `${name} is new`);
       }
       const now = Date.now();
-      assert.ok(Math.abs(Date.parse(access.attributes.expires) - (now + HOUR_MS)) < 5000, 'access cookie expires with the access token');
-      assert.ok(Math.abs(Date.parse(rt.attributes.expires) - (now + REFRESH_VALIDITY_MS)) < 5000, 'refresh cookie expires with the refresh token');
+      assert.ok(
+        Math.abs(Date.parse(access.attributes.expires) - (now + HOUR_MS)) < 5000,
+        'access cookie expires with the access token',
+      );
+      assert.ok(
+        Math.abs(Date.parse(rt.attributes.expires) - (now + REFRESH_VALIDITY_MS)) < 5000,
+        'refresh cookie expires with the refresh token',
+      );
 
       const antiCsrf = r.headers.get('anti-csrf');
       assert.ok(antiCsrf);
@@ -233,9 +266,19 @@ describe('refreshSession (Express)', () => {
       assert.ok(idHeader);
       const [idValue, idExpires] = idHeader.split(';');
       assert.equal(idValue, id.value, 'id-refresh-token header names the new sIdRefreshToken');
-      assert.equal(Math.floor(Number(idExpires) / 1000) * 1000, Date.parse(rt.attributes.expires), 'header expiry = refresh expiry');
-      assert.equal(Date.parse(id.attributes.expires), Date.parse(rt.attributes.expires), 'sIdRefreshToken expires with the refresh token');
-      const exposed = (r.headers.get('access-control-expose-headers') || '').split(',').map((s) => s.trim().toLowerCase());
+      assert.equal(
+        Math.floor(Number(idExpires) / 1000) * 1000,
+        Date.parse(rt.attributes.expires),
+        'header expiry = refresh expiry',
+      );
+      assert.equal(
+        Date.parse(id.attributes.expires),
+        Date.parse(rt.attributes.expires),
+        'sIdRefreshToken expires with the refresh token',
+      );
+      const exposed = (r.headers.get('access-control-expose-headers') || '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase());
       assert.ok(exposed.includes('anti-csrf'), `exposes anti-csrf: ${exposed}`);
       assert.ok(exposed.includes('id-refresh-token'), `exposes id-refresh-token: ${exposed}`);
       assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
@@ -326,7 +369,10 @@ describe('refreshSession (Express)', () => {
       const r1 = jar.get('sRefreshToken');
       for (let i = 0; i < 3; i++) shouldSucceed(await refresh(url, jar));
       const r = await refresh(url, withRefreshToken(jar, r1));
-      assert.deepEqual(shouldFailWith(r, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED).err, { sessionHandle: handle, userId: 'user-1' });
+      assert.deepEqual(shouldFailWith(r, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED).err, {
+        sessionHandle: handle,
+        userId: 'user-1',
+      });
     });
   });
 
@@ -357,7 +403,9 @@ describe('refreshSession (Express)', () => {
         const cookies = { sRefreshToken: jar.get('sRefreshToken'), sIdRefreshToken: jar.get('sIdRefreshToken') };
         const [a, b] = await Promise.race([
           Promise.all([sendCookies(url, '/refresh', cookies), sendCookies(url, '/refresh', cookies)]),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('deadlock: no answer within 15 s')), 15_000).unref()),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error('deadlock: no answer within 15 s')), 15_000).unref(),
+          ),
         ]);
         // Observed: both are 200. The sent token is (or becomes) the stored parent, so each
         // request is issued its own child (R2a, R2b) of it.

@@ -33,7 +33,8 @@ const waitFor = (fn, ms) => h.waitFor(fn, ms, 100);
 async function seed(expired, live, tag = 'seed', table = SESSIONS) {
   const now = Date.now();
   const rows = [];
-  for (let i = 0; i < expired; i++) rows.push([`${tag}-x-${i}`, `${tag}-user-${i % 50}`, 'h2', '', now - 1000 - i * 37, '']);
+  for (let i = 0; i < expired; i++)
+    rows.push([`${tag}-x-${i}`, `${tag}-user-${i % 50}`, 'h2', '', now - 1000 - i * 37, '']);
   const liveHandles = [];
   for (let i = 0; i < live; i++) {
     liveHandles.push(`${tag}-l-${i}`);
@@ -91,7 +92,7 @@ test('init rejects an invalid removalCronjobInterval with GENERAL_ERROR and crea
     await h.rejectsWith(ST.init(config(cron)), ST.Error.GENERAL_ERROR, /removalCronjobInterval/);
   }
   const tables = await h.query(
-    "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?)",
+    'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?)',
     [`${PREFIX}_keys`, SESSIONS],
   );
   assert.deepEqual(tables, [], 'no table created by a rejected init');
@@ -107,7 +108,10 @@ test('removal deletes exactly the expired half of 10,000 rows, in bounded batche
   const q0 = native.testQueryCount();
   assert.equal(await native.testRemoveExpired(), 5000);
   const statements = native.testQueryCount() - q0;
-  assert.ok(statements >= 5, `5000 rows must not go in one statement (batches of at most 1000), got ${statements} statements`);
+  assert.ok(
+    statements >= 5,
+    `5000 rows must not go in one statement (batches of at most 1000), got ${statements} statements`,
+  );
   const left = (await h.query(`SELECT session_handle AS h FROM ${SESSIONS} ORDER BY session_handle`)).map((r) => r.h);
   assert.deepEqual(left, [...live].sort());
   assert.equal(await native.testRemoveExpired(), 0, 'nothing left to remove');
@@ -162,7 +166,10 @@ test('a DB error in the job goes to logging.error and the next run works again',
   const infoBefore = log.info.length;
   await seed(70, 5, 'after');
   const ok = await waitFor(async () => (await expiredCount()) === 0, 6000);
-  assert.ok(ok, `expired rows still there after the table came back: ${await expiredCount()}; errors: ${log.error.slice(-2).join(' | ')}`);
+  assert.ok(
+    ok,
+    `expired rows still there after the table came back: ${await expiredCount()}; errors: ${log.error.slice(-2).join(' | ')}`,
+  );
   assert.equal(removedSum(log.info.slice(infoBefore)), 100, 'the runs after the outage removed and logged all 100');
   assert.equal(await count(), 5);
   assert.ok((await ST.createNewSession('after-outage')).session.handle, 'the API works too');
@@ -219,7 +226,10 @@ test('a process that inits with a frequent job and closes exits on its own withi
   assert.equal(r.timedOut, false, `the process did not exit: ${JSON.stringify(r.events)}`);
   assert.equal(r.code, 0);
   const ran = r.events.find((e) => e.event === 'ran');
-  assert.ok(ran && ran.lines.some((l) => /removed \d+ expired/.test(l)), `the job ran in the child: ${JSON.stringify(r.events)}`);
+  assert.ok(
+    ran && ran.lines.some((l) => /removed \d+ expired/.test(l)),
+    `the job ran in the child: ${JSON.stringify(r.events)}`,
+  );
   const closed = r.events.find((e) => e.event === 'closed');
   assert.ok(closed, 'close() resolved');
   assert.ok(r.exitedAt - closed.receivedAt < 3000, `exited ${r.exitedAt - closed.receivedAt} ms after close()`);

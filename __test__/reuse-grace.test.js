@@ -51,7 +51,11 @@ describe('reuseGraceSeconds', () => {
     assert.equal(r.session.handle, s.session.handle, 'a working session for the same handle');
     const promoted = await ST.getSession(r.newAccessToken.value, r.newAntiCsrfToken);
     assert.ok(promoted.newAccessToken, "tab B's new child becomes the parent");
-    assert.equal((await ST.refreshSession(r.newRefreshToken.value)).session.handle, s.session.handle, 'and keeps refreshing');
+    assert.equal(
+      (await ST.refreshSession(r.newRefreshToken.value)).session.handle,
+      s.session.handle,
+      'and keeps refreshing',
+    );
   });
 
   it('the login token reused within the window answers a child of the current parent', async () => {
@@ -59,7 +63,10 @@ describe('reuseGraceSeconds', () => {
     native.testSetClockOffset((GRACE_S - 2) * 1000);
     const r = await ST.refreshSession(s.refreshToken.value);
     assert.equal(r.session.handle, s.session.handle);
-    assert.ok((await ST.getSession(r.newAccessToken.value, r.newAntiCsrfToken)).newAccessToken, 'its child is promotable');
+    assert.ok(
+      (await ST.getSession(r.newAccessToken.value, r.newAntiCsrfToken)).newAccessToken,
+      'its child is promotable',
+    );
   });
 
   it('after the window it is theft, and reusing inside it never extended it', async () => {
@@ -106,11 +113,16 @@ describe('reuseGraceSeconds', () => {
       await h.send(server.url, tabA, '/login', { method: 'POST' });
       const tabB = new h.CookieJar();
       for (const [k, v] of tabA.cookies) tabB.cookies.set(k, { ...v });
-      const [ra, rb] = await Promise.all([tabA, tabB].map((jar) => h.send(server.url, jar, '/refresh', { method: 'POST' })));
+      const [ra, rb] = await Promise.all(
+        [tabA, tabB].map((jar) => h.send(server.url, jar, '/refresh', { method: 'POST' })),
+      );
       const ma = await h.send(server.url, tabA, '/me', { headers: { 'anti-csrf': ra.headers.get('anti-csrf') } });
       const mb = await h.send(server.url, tabB, '/me', { headers: { 'anti-csrf': rb.headers.get('anti-csrf') } });
       const again = await h.send(server.url, tabB, '/refresh', { method: 'POST' });
-      assert.deepEqual([ra.status, rb.status, ma.text_, mb.text_, again.status], [200, 200, 'web-tabs', 'web-tabs', 200]);
+      assert.deepEqual(
+        [ra.status, rb.status, ma.text_, mb.text_, again.status],
+        [200, 200, 'web-tabs', 'web-tabs', 200],
+      );
     } finally {
       await server.close();
     }

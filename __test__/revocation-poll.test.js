@@ -9,7 +9,7 @@
 
 process.env.SUPERTOKENS_TEST_BUILD = '1';
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
 const express = require('express');
 const ST = require('../index.js');
@@ -29,10 +29,14 @@ function elsewhere(ops, overrides = {}) {
   return h.runFixture('ops-worker.js', [PREFIX, JSON.stringify(overrides), JSON.stringify(ops)]);
 }
 
-const verifies = (s) => ST.getSession(s.accessToken.value, s.antiCsrfToken).then(() => true, (e) => {
-  if (e.errType !== UNAUTHORISED) throw e;
-  return false;
-});
+const verifies = (s) =>
+  ST.getSession(s.accessToken.value, s.antiCsrfToken).then(
+    () => true,
+    (e) => {
+      if (e.errType !== UNAUTHORISED) throw e;
+      return false;
+    },
+  );
 
 /** Milliseconds until `s` stops verifying (checked every 5 ms, up to 5 s). */
 async function msUntilRejected(s, since) {
@@ -87,7 +91,8 @@ describe('revocationPollMs', () => {
       {
         'POST /login': h.loginOkRoute('web', null),
         'GET /me': async (req, res) => res.send((await STx.getSession(req, res, false)).getHandle()),
-        'POST /others': async (req, res) => res.json(await (await STx.getSession(req, res, false)).revokeOtherSessions()),
+        'POST /others': async (req, res) =>
+          res.json(await (await STx.getSession(req, res, false)).revokeOtherSessions()),
       },
       { onError: h.sendErrType },
     );
@@ -110,10 +115,13 @@ describe('revocationPollMs', () => {
   it('a process started after the revocation rejects the token from its first call', async () => {
     const s = await ST.createNewSession('started-later');
     await ST.revokeSessionUsingSessionHandle(s.session.handle);
-    const [other, same] = await elsewhere([
-      ['getSession', s.accessToken.value, s.antiCsrfToken],
-      ['getSession', s.accessToken.value, s.antiCsrfToken],
-    ], POLLING);
+    const [other, same] = await elsewhere(
+      [
+        ['getSession', s.accessToken.value, s.antiCsrfToken],
+        ['getSession', s.accessToken.value, s.antiCsrfToken],
+      ],
+      POLLING,
+    );
     assert.deepEqual([other, same], [{ errType: UNAUTHORISED }, { errType: UNAUTHORISED }]);
   });
 
@@ -122,7 +130,10 @@ describe('revocationPollMs', () => {
     await elsewhere(alive.slice(0, 25).map((s) => ['revokeSessionUsingSessionHandle', s.session.handle]));
     await new Promise((r) => setTimeout(r, POLL_MS + SLACK_MS));
     const outcomes = await Promise.all(alive.map(verifies));
-    assert.deepEqual(outcomes, alive.map((_, i) => i >= 25));
+    assert.deepEqual(
+      outcomes,
+      alive.map((_, i) => i >= 25),
+    );
   });
 });
 

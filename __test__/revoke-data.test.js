@@ -433,7 +433,9 @@ describe('revocation and session data (Express)', () => {
     });
 
     it('appends to an existing Access-Control-Allow-Headers value', async () => {
-      const r = await h.send(url, null, `/api?pre=${encodeURIComponent('Content-Type, X-Custom')}`, { method: 'OPTIONS' });
+      const r = await h.send(url, null, `/api?pre=${encodeURIComponent('Content-Type, X-Custom')}`, {
+        method: 'OPTIONS',
+      });
       const list = allowHeaders(r);
       assert.ok(list.includes('content-type'), `kept Content-Type: ${list}`);
       assert.ok(list.includes('x-custom'), `kept X-Custom: ${list}`);

@@ -30,7 +30,10 @@ const otherProcessLogins = (prefix, overrides, userId, n, ip, ua) =>
   runFixture('login-worker.js', [prefix, JSON.stringify(overrides), userId, String(n), ip, ua]);
 
 async function columns(table) {
-  const rows = await h.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
+  const rows = await h.query(
+    'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    [table],
+  );
   return rows.map((r) => r.c).sort();
 }
 
@@ -49,7 +52,11 @@ describe('getAllSessionsForUser and revokeOtherSessions', () => {
     native.testSetClockOffset(2000);
     const c = await ST.createNewSession('lister'); // no client info
     const list = await ST.getAllSessionsForUser('lister');
-    assert.deepEqual(list.map((s) => s.sessionHandle), [c, b, a].map((s) => s.session.handle), 'newest first');
+    assert.deepEqual(
+      list.map((s) => s.sessionHandle),
+      [c, b, a].map((s) => s.session.handle),
+      'newest first',
+    );
     const [sc, sb, sa] = list;
     assert.ok(sa.createdAt >= t0 && sa.createdAt < t0 + 5000, `createdAt ${sa.createdAt}`);
     assert.equal(sb.createdAt - sa.createdAt >= 1000, true);
@@ -123,15 +130,27 @@ describe('getAllSessionsForUser and revokeOtherSessions', () => {
       let list = await STx.getAllSessionsForUser('web-user');
       assert.equal(list.length, 3);
       assert.deepEqual(list.map((s) => s.userAgent).sort(), ['Device/0', 'Device/1', 'Device/2']);
-      assert.ok(list.every((s) => /127\.0\.0\.1$/.test(s.ip)), list.map((s) => s.ip).join());
-      const r = await h.send(server.url, jars[0], '/refresh', { method: 'POST', headers: { 'user-agent': 'Device/0b' } });
+      assert.ok(
+        list.every((s) => /127\.0\.0\.1$/.test(s.ip)),
+        list.map((s) => s.ip).join(),
+      );
+      const r = await h.send(server.url, jars[0], '/refresh', {
+        method: 'POST',
+        headers: { 'user-agent': 'Device/0b' },
+      });
       assert.equal(r.status, 200);
       list = await STx.getAllSessionsForUser('web-user');
-      assert.ok(list.some((s) => s.userAgent === 'Device/0b'), 'the refresh recorded its request');
+      assert.ok(
+        list.some((s) => s.userAgent === 'Device/0b'),
+        'the refresh recorded its request',
+      );
       const out = await h.send(server.url, jars[1], '/logout-others', { method: 'POST' });
       const { removed, mine } = JSON.parse(out.text_);
       assert.equal(removed, 2);
-      assert.deepEqual((await STx.getAllSessionsForUser('web-user')).map((s) => s.sessionHandle), [mine]);
+      assert.deepEqual(
+        (await STx.getAllSessionsForUser('web-user')).map((s) => s.sessionHandle),
+        [mine],
+      );
       const gone = await h.send(server.url, jars[0], '/refresh', { method: 'POST' });
       assert.notEqual(gone.status, 200, 'the other devices are logged out');
     } finally {
@@ -142,8 +161,23 @@ describe('getAllSessionsForUser and revokeOtherSessions', () => {
 
 describe('migration of existing tables', () => {
   const PREFIX = 'smigr';
-  const ADDED = ['created_at', 'ip', 'last_refreshed_at', 'user_agent', 'previous_refresh_token_hash_2', 'rotated_at', 'refresh_token_hash_1'];
-  const ORIGINAL_COLUMNS = ['expires_at', 'jwt_user_payload', 'refresh_token_hash_2', 'session_handle', 'session_info', 'user_id'];
+  const ADDED = [
+    'created_at',
+    'ip',
+    'last_refreshed_at',
+    'user_agent',
+    'previous_refresh_token_hash_2',
+    'rotated_at',
+    'refresh_token_hash_1',
+  ];
+  const ORIGINAL_COLUMNS = [
+    'expires_at',
+    'jwt_user_payload',
+    'refresh_token_hash_2',
+    'session_handle',
+    'session_info',
+    'user_id',
+  ];
 
   it('adds the nullable columns, survives concurrent inits, old rows still work, and so does the original library', async () => {
     await h.dropTables(PREFIX);
@@ -163,7 +197,14 @@ describe('migration of existing tables', () => {
       const [listed] = await ST.getAllSessionsForUser(old.userId);
       assert.deepEqual(
         { ...listed, expiresAt: undefined },
-        { sessionHandle: old.handle, createdAt: null, lastRefreshedAt: null, expiresAt: undefined, ip: null, userAgent: null },
+        {
+          sessionHandle: old.handle,
+          createdAt: null,
+          lastRefreshedAt: null,
+          expiresAt: undefined,
+          ip: null,
+          userAgent: null,
+        },
       );
       const r = await ST.refreshSession(old.refresh, { ip: '192.0.2.9' });
       assert.equal(r.session.handle, old.handle);
@@ -184,7 +225,10 @@ describe('tokens.refreshToken.absoluteValidity', () => {
 
   it('refreshes until createdAt + absoluteValidity, never after, however active', async () => {
     const s = await ST.createNewSession('abs', null);
-    assert.ok(s.refreshToken.expires <= Date.now() + 2 * HOUR_MS + 1000, 'the first refresh token stops at the lifetime');
+    assert.ok(
+      s.refreshToken.expires <= Date.now() + 2 * HOUR_MS + 1000,
+      'the first refresh token stops at the lifetime',
+    );
     let token = s.refreshToken.value;
     for (const minutes of [30, 60, 90, 119]) {
       native.testSetClockOffset(minutes * 60_000);
@@ -234,7 +278,14 @@ describe('tokens.maxSessionsPerUser', () => {
 
   it('concurrent logins, from two processes too, never leave more than the cap', async () => {
     const here = Array.from({ length: 15 }, () => ST.createNewSession('rush'));
-    const there = otherProcessLogins(PREFIX, { tokens: { maxSessionsPerUser: CAP } }, 'rush', 15, '192.0.2.2', 'Rush/1');
+    const there = otherProcessLogins(
+      PREFIX,
+      { tokens: { maxSessionsPerUser: CAP } },
+      'rush',
+      15,
+      '192.0.2.2',
+      'Rush/1',
+    );
     await Promise.all([...here, there]);
     const [{ n }] = await h.query(`SELECT COUNT(*) AS n FROM ${PREFIX}_sessions WHERE user_id = 'rush'`);
     assert.equal(n, CAP);
@@ -243,7 +294,11 @@ describe('tokens.maxSessionsPerUser', () => {
   it('rejects bad values naming the option', async () => {
     await ST.close();
     for (const v of [0, 1.5, 'two', 10_001, -3]) {
-      await h.rejectsWith(ST.init(h.configFor('scap_bad', { tokens: { maxSessionsPerUser: v } })), GENERAL_ERROR, /tokens\.maxSessionsPerUser/);
+      await h.rejectsWith(
+        ST.init(h.configFor('scap_bad', { tokens: { maxSessionsPerUser: v } })),
+        GENERAL_ERROR,
+        /tokens\.maxSessionsPerUser/,
+      );
     }
     await ST.init(h.configFor(PREFIX));
   });

@@ -27,11 +27,20 @@ test('login, verify, refresh and logout through Express', async (t) => {
   const jar = new h.CookieJar();
   const login = await h.send(server.url, jar, '/login', { method: 'POST' });
   assert.equal(login.status, 200);
-  h.shouldSetCookie(login, 'sAccessToken', { httponly: true, path: '/', domain: 'localhost', samesite: 'Lax', secure: false });
+  h.shouldSetCookie(login, 'sAccessToken', {
+    httponly: true,
+    path: '/',
+    domain: 'localhost',
+    samesite: 'Lax',
+    secure: false,
+  });
   const me = await h.send(server.url, jar, '/me');
   assert.deepEqual(JSON.parse(me.text_), { userId: 'user-1', payload: { name: 'a' } });
   const refreshed = await h.send(server.url, jar, '/refresh', { method: 'POST' });
   assert.equal(refreshed.status, 200);
   const rows = await h.query(`SELECT user_id FROM ${PREFIX}_sessions`);
-  assert.deepEqual(rows.map((r) => r.user_id), ['user-1']);
+  assert.deepEqual(
+    rows.map((r) => r.user_id),
+    ['user-1'],
+  );
 });

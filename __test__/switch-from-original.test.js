@@ -74,7 +74,9 @@ describe('framework-free: every session the original created continues', () => {
     assert.equal(r.session.handle, s.handle);
     assert.equal(r.session.userId, s.userId);
     assert.deepEqual(r.session.jwtPayload, s.payload);
-    const v = await continued(logouts, `${s.userId} after refresh`, () => ST.getSession(r.newAccessToken.value, r.newAntiCsrfToken));
+    const v = await continued(logouts, `${s.userId} after refresh`, () =>
+      ST.getSession(r.newAccessToken.value, r.newAntiCsrfToken),
+    );
     if (v !== undefined) assert.ok(v.newAccessToken !== undefined, 'our child token is promoted on first use');
     return r;
   }
@@ -105,7 +107,10 @@ describe('framework-free: every session the original created continues', () => {
         const v = await continued(logouts, `${s.userId} getSession`, () => ST.getSession(s.access, s.antiCsrf));
         if (v !== undefined) {
           assert.deepEqual(v.session, { handle: s.handle, userId: s.userId, jwtPayload: s.payload });
-          assert.ok(v.newAccessToken !== undefined && !v.newAccessToken.value.startsWith(ORIGINAL_HEADER), 'replaced by one of ours');
+          assert.ok(
+            v.newAccessToken !== undefined && !v.newAccessToken.value.startsWith(ORIGINAL_HEADER),
+            'replaced by one of ours',
+          );
           assert.equal((await ST.getSession(v.newAccessToken.value, s.antiCsrf)).newAccessToken, undefined);
         }
       }
@@ -127,7 +132,9 @@ describe('framework-free: every session the original created continues', () => {
   it("a numeric userId of the original's is its text: found and revoked by it", async () => {
     const s = made.numeric[0];
     assert.match(s.userId, /^\d+$/);
-    const [{ user_id: stored }] = await h.query(`SELECT user_id FROM ${PREFIX}_sessions WHERE session_handle = ?`, [s.handle]);
+    const [{ user_id: stored }] = await h.query(`SELECT user_id FROM ${PREFIX}_sessions WHERE session_handle = ?`, [
+      s.handle,
+    ]);
     assert.equal(stored, `{"i":${s.userId}}`, "the original's stored form (the premise of this test)");
     assert.deepEqual(await ST.getAllSessionHandlesForUser(s.userId), [s.handle]);
     await ST.revokeAllSessionsForUser(s.userId);
@@ -160,7 +167,9 @@ describe('framework-free: every session the original created continues', () => {
       `${Buffer.from('{"alg":"HS512","typ":"JWT"}').toString('base64')}.${payload}.${signature}`,
       s.access.replace('e', 'Ţ'),
     ]) {
-      await rejectsWith(ST.getSession(token, s.antiCsrf), TRY_REFRESH_TOKEN).catch((e) => assert.fail(`${token}: ${e.message}`));
+      await rejectsWith(ST.getSession(token, s.antiCsrf), TRY_REFRESH_TOKEN).catch((e) =>
+        assert.fail(`${token}: ${e.message}`),
+      );
     }
     await rejectsWith(ST.getSession(s.access, 'another-anti-csrf-token'), TRY_REFRESH_TOKEN);
 
@@ -213,7 +222,10 @@ describe("over HTTP: a browser logged in by the original's Express app continues
 
   function startOriginal() {
     return new Promise((resolve, reject) => {
-      original = spawn(process.execPath, [FIXTURE, 'express', PREFIX], { env: originalEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+      original = spawn(process.execPath, [FIXTURE, 'express', PREFIX], {
+        env: originalEnv(),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       original.stdout.once('data', (d) => resolve(String(d).trim()));
       original.once('exit', (code) => reject(new Error(`the original's app exited (${code})`)));
     });
@@ -262,7 +274,9 @@ describe("over HTTP: a browser logged in by the original's Express app continues
       }
       const before = await h.send(ours.url, jar, '/user', { headers: { 'anti-csrf': antiCsrf } });
       const refreshed = await h.send(ours.url, jar, '/refresh', { method: 'POST' });
-      const after = await h.send(ours.url, jar, '/user', { headers: { 'anti-csrf': refreshed.headers.get('anti-csrf') } });
+      const after = await h.send(ours.url, jar, '/user', {
+        headers: { 'anti-csrf': refreshed.headers.get('anti-csrf') },
+      });
       results.push([before.status, before.text_, refreshed.status, after.status, isOurs(jar.get('sRefreshToken'))]);
     }
     for (const [i, r] of results.entries()) {

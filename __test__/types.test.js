@@ -27,13 +27,19 @@ const NEGATIVE_FLAGS = [
   '--ignoreConfig',
   '--noEmit',
   '--strict',
-  '--pretty', 'false',
-  '--target', 'es2022',
-  '--lib', 'es2022',
-  '--module', 'nodenext',
-  '--moduleResolution', 'nodenext',
+  '--pretty',
+  'false',
+  '--target',
+  'es2022',
+  '--lib',
+  'es2022',
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
   '--esModuleInterop',
-  '--types', 'node',
+  '--types',
+  'node',
   // The declarations themselves are checked (skipLibCheck false) by the positive project.
   '--skipLibCheck',
 ];
@@ -158,7 +164,10 @@ test('the seed page example is in the positive project, verbatim', (t) => {
   }
 });
 
-const negatives = fs.readdirSync(path.join(TYPES, 'negative')).filter((f) => /\.m?ts$/.test(f)).sort();
+const negatives = fs
+  .readdirSync(path.join(TYPES, 'negative'))
+  .filter((f) => /\.m?ts$/.test(f))
+  .sort();
 
 test('negative files fail to compile with the expected diagnostics', { concurrency: 4 }, async (t) => {
   assert.ok(negatives.length >= 5);
@@ -176,7 +185,10 @@ test('negative files fail to compile with the expected diagnostics', { concurren
           assert.equal(d.file, rel, `an error in ${name} itself, not elsewhere: ${r.output}`);
           const e = expected.find((x) => x.line === d.line && x.code === d.code);
           assert.ok(e, `unexpected error at line ${d.line}: ${d.code}: ${d.message}`);
-          assert.ok(includesInOrder(d.message, e.fragments), `line ${d.line} message "${d.message}" has "${e.fragments.join(' ... ')}"`);
+          assert.ok(
+            includesInOrder(d.message, e.fragments),
+            `line ${d.line} message "${d.message}" has "${e.fragments.join(' ... ')}"`,
+          );
         }
         for (const e of expected) {
           assert.ok(

@@ -51,7 +51,11 @@ async function measureCausalCost(nodes, totalMs) {
     const handles = Array.from({ length: ROWS }, (_, i) => `h${i}`);
     for (let i = 0; i < ROWS; i += 100) {
       const batch = handles.slice(i, i + 100);
-      await q(pools[0], `INSERT INTO ${table} VALUES ${batch.map(() => '(?, ?)').join(',')}`, batch.flatMap((h) => [h, '{"n":1}']));
+      await q(
+        pools[0],
+        `INSERT INTO ${table} VALUES ${batch.map(() => '(?, ?)').join(',')}`,
+        batch.flatMap((h) => [h, '{"n":1}']),
+      );
     }
     const plain = [];
     const causal = [];

@@ -16,12 +16,16 @@ function fail(msg) {
  * @param {{userId: string, payload: {n: number}}} u the user it was created for
  */
 function checkCreated(u, r) {
-  if (!r || !r.session || typeof r.session.handle !== 'string' || r.session.handle.length === 0) fail('createNewSession: no session handle');
+  if (!r || !r.session || typeof r.session.handle !== 'string' || r.session.handle.length === 0)
+    fail('createNewSession: no session handle');
   if (r.session.userId !== u.userId) fail('createNewSession: wrong userId');
-  if (!r.accessToken || typeof r.accessToken.value !== 'string' || !(r.accessToken.expires > Date.now())) fail('createNewSession: bad accessToken');
-  if (!r.refreshToken || typeof r.refreshToken.value !== 'string' || !(r.refreshToken.expires > Date.now())) fail('createNewSession: bad refreshToken');
+  if (!r.accessToken || typeof r.accessToken.value !== 'string' || !(r.accessToken.expires > Date.now()))
+    fail('createNewSession: bad accessToken');
+  if (!r.refreshToken || typeof r.refreshToken.value !== 'string' || !(r.refreshToken.expires > Date.now()))
+    fail('createNewSession: bad refreshToken');
   if (!r.idRefreshToken || typeof r.idRefreshToken.value !== 'string') fail('createNewSession: bad idRefreshToken');
-  if (typeof r.antiCsrfToken !== 'string' || r.antiCsrfToken.length === 0) fail('createNewSession: no antiCsrfToken although anti-CSRF is on');
+  if (typeof r.antiCsrfToken !== 'string' || r.antiCsrfToken.length === 0)
+    fail('createNewSession: no antiCsrfToken although anti-CSRF is on');
   return {
     handle: r.session.handle,
     userId: u.userId,
@@ -47,19 +51,24 @@ function checkData(t, d) {
 
 /** refreshSession of chain entry `c` (current parent refresh token `c.rt`): a complete set of new tokens. */
 function checkRefreshed(c, r) {
-  if (!r || !r.session || r.session.handle !== c.handle || r.session.userId !== c.userId) fail('refreshSession: wrong session');
+  if (!r || !r.session || r.session.handle !== c.handle || r.session.userId !== c.userId)
+    fail('refreshSession: wrong session');
   if (!r.session.jwtPayload || r.session.jwtPayload.n !== c.n) fail('refreshSession: wrong jwtPayload');
   if (!r.newAccessToken || typeof r.newAccessToken.value !== 'string') fail('refreshSession: no new access token');
-  if (!r.newRefreshToken || typeof r.newRefreshToken.value !== 'string' || r.newRefreshToken.value === c.rt) fail('refreshSession: no new refresh token');
-  if (!r.newIdRefreshToken || typeof r.newIdRefreshToken.value !== 'string') fail('refreshSession: no new id-refresh token');
+  if (!r.newRefreshToken || typeof r.newRefreshToken.value !== 'string' || r.newRefreshToken.value === c.rt)
+    fail('refreshSession: no new refresh token');
+  if (!r.newIdRefreshToken || typeof r.newIdRefreshToken.value !== 'string')
+    fail('refreshSession: no new id-refresh token');
   if (typeof r.newAntiCsrfToken !== 'string') fail('refreshSession: no new anti-CSRF token');
 }
 
 /** getSession on the child access token of chain entry `c`: the right session, promoted (a new access token). */
 function checkPromoted(c, r) {
-  if (!r || !r.session || r.session.handle !== c.handle || r.session.userId !== c.userId) fail('getSession child: wrong session');
+  if (!r || !r.session || r.session.handle !== c.handle || r.session.userId !== c.userId)
+    fail('getSession child: wrong session');
   if (!r.session.jwtPayload || r.session.jwtPayload.n !== c.n) fail('getSession child: wrong jwtPayload');
-  if (!r.newAccessToken || typeof r.newAccessToken.value !== 'string') fail('getSession child: no promotion (no new access token)');
+  if (!r.newAccessToken || typeof r.newAccessToken.value !== 'string')
+    fail('getSession child: no promotion (no new access token)');
 }
 
 module.exports = { fail, checkCreated, checkParent, checkData, checkRefreshed, checkPromoted };

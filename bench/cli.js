@@ -32,7 +32,8 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  if (o.rounds !== undefined && !(Number.isInteger(o.rounds) && o.rounds >= 1)) throw new Error('--rounds needs a positive integer');
+  if (o.rounds !== undefined && !(Number.isInteger(o.rounds) && o.rounds >= 1))
+    throw new Error('--rounds needs a positive integer');
   return o;
 }
 
@@ -78,7 +79,7 @@ async function runToExit(body, cleanup, what) {
       process.exit(130);
     });
   }
-  let exitCode = 0;
+  let exitCode;
   try {
     exitCode = await body();
   } catch (e) {

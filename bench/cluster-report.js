@@ -14,7 +14,8 @@ function newStats(ops, setups) {
   const byOp = {};
   for (const op of ops) {
     byOp[op.key] = {};
-    for (const s of setups) byOp[op.key][s.key] = { perRound: [], ok: 0, errors: 0, attempted: 0, skipped: 0, kinds: {} };
+    for (const s of setups)
+      byOp[op.key][s.key] = { perRound: [], ok: 0, errors: 0, attempted: 0, skipped: 0, kinds: {} };
   }
   return { ops, setups, byOp };
 }
@@ -34,7 +35,9 @@ function record(stats, op, key, round, res, log) {
   const label = stats.ops.find((o) => o.key === op).short;
   const tag = round >= 0 ? `round ${round + 1}` : 'warm-up';
   const skipped = res.skipped ? `, ${res.skipped} skipped: their refresh failed` : '';
-  log(`  [${tag}] ${label.padEnd(24)} ${key.padEnd(16)} ${report.fmtOps(res.opsPerSec).padStart(7)} ops/s  (${res.ok} ok, ${res.errors} errors${skipped})`);
+  log(
+    `  [${tag}] ${label.padEnd(24)} ${key.padEnd(16)} ${report.fmtOps(res.opsPerSec).padStart(7)} ops/s  (${res.ok} ok, ${res.errors} errors${skipped})`,
+  );
   for (const [k, n] of Object.entries(res.errorKinds).slice(0, 3)) log(`      error ×${n}: ${k}`);
 }
 
@@ -55,23 +58,48 @@ function errorsCell(byKey, setups) {
 }
 
 function table(stats, finalProblems) {
-  const head = ['op', 'ours single', 'ours cluster', 'cluster/single', 'original single', 'original cluster', 'cluster/single', 'ours/original on cluster', 'errors'];
-  const lines = [`| ${head.join(' | ')} |`, `|---|${head.slice(1, -1).map(() => '---:').join('|')}|---|`];
+  const head = [
+    'op',
+    'ours single',
+    'ours cluster',
+    'cluster/single',
+    'original single',
+    'original cluster',
+    'cluster/single',
+    'ours/original on cluster',
+    'errors',
+  ];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|---|${head
+      .slice(1, -1)
+      .map(() => '---:')
+      .join('|')}|---|`,
+  ];
   for (const op of stats.ops) {
     const byKey = stats.byOp[op.key];
     const pr = (lib, mode) => byKey[`${lib} ${mode}`].perRound;
     const cells = [op.label];
     for (const lib of ['ours', 'original']) {
-      cells.push(report.fmtOps(report.median(pr(lib, 'single'))), report.fmtOps(report.median(pr(lib, 'galera'))), report.fmtRatio(report.pairedRatio(pr(lib, 'galera'), pr(lib, 'single'))));
+      cells.push(
+        report.fmtOps(report.median(pr(lib, 'single'))),
+        report.fmtOps(report.median(pr(lib, 'galera'))),
+        report.fmtRatio(report.pairedRatio(pr(lib, 'galera'), pr(lib, 'single'))),
+      );
     }
-    cells.push(report.fmtRatio(report.pairedRatio(pr('ours', 'galera'), pr('original', 'galera'))), errorsCell(byKey, stats.setups));
+    cells.push(
+      report.fmtRatio(report.pairedRatio(pr('ours', 'galera'), pr('original', 'galera'))),
+      errorsCell(byKey, stats.setups),
+    );
     lines.push(`| ${cells.join(' | ')} |`);
   }
   // The untimed cross-node checks get a row too, so a failure shows in the table itself.
   const failedChecks = stats.setups
     .filter((s) => s.dead || (finalProblems[s.key] || []).length)
     .map((s) => `${s.lib} ${MODE_NAME[s.mode]}: ${s.dead ? 'not run' : `${finalProblems[s.key].length} problem(s)`}`);
-  lines.push(`| final checks: revoked on another node, refused on a third; wrong anti-CSRF refused | ${Array(7).fill('—').join(' | ')} | ${failedChecks.join('; ') || 'none'} |`);
+  lines.push(
+    `| final checks: revoked on another node, refused on a third; wrong anti-CSRF refused | ${Array(7).fill('—').join(' | ')} | ${failedChecks.join('; ') || 'none'} |`,
+  );
   return lines.join('\n');
 }
 
@@ -89,14 +117,19 @@ function errorLines(stats, finalProblems) {
       const st = stats.byOp[op.key][s.key];
       if (st.errors === 0 && st.skipped === 0) continue;
       const skipped = st.skipped ? ` (${fmtCount(st.skipped)} more not attempted: their refresh had failed)` : '';
-      lines.push(`- ${op.label}, ${s.lib} ${MODE_NAME[s.mode]}: ${fmtCount(st.errors)} of ${fmtCount(st.attempted)}${skipped} — ${kindsText(st.kinds)}`);
+      lines.push(
+        `- ${op.label}, ${s.lib} ${MODE_NAME[s.mode]}: ${fmtCount(st.errors)} of ${fmtCount(st.attempted)}${skipped} — ${kindsText(st.kinds)}`,
+      );
     }
   }
   for (const s of stats.setups) {
     const who = `${s.lib} ${MODE_NAME[s.mode]}`;
     for (const f of s.initFailures) lines.push(`- ${who}: ${f}`);
     if (s.dead) lines.push(`- ${who}: LEFT OUT (not measured from then on) — ${s.dead}`);
-    if (s.prepFailed) lines.push(`- ${who}: ${s.prepFailed} untimed session creations failed (pools/refills) — ${[...new Set(s.prepErrors)].slice(0, 5).join(' | ')}`);
+    if (s.prepFailed)
+      lines.push(
+        `- ${who}: ${s.prepFailed} untimed session creations failed (pools/refills) — ${[...new Set(s.prepErrors)].slice(0, 5).join(' | ')}`,
+      );
     for (const p of finalProblems[s.key] || []) lines.push(`- ${who}, final cross-node checks: ${p}`);
   }
   return lines;
@@ -126,7 +159,10 @@ function build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec
     `Settings: ${M.rounds} measured rounds after a warm-up round; per library and mode 3 workers (one per node; in single mode all on the one server) plus 3 with blacklisting on; ` +
       `32 operations in flight in total (${lanes.join(' + ')} lanes); createNewSession, getSessionData and blacklisting getSession ${M.dbMs} ms each; ` +
       `refresh and promotion one operation per session of a ${fmtCount(M.chainSize)}-session chain; a pool of ${fmtCount(M.poolSize)} sessions for the reads. ` +
-      `Load average at start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')}.`,
+      `Load average at start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, at end ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' / ')}.`,
     '',
     t,
     '',

@@ -24,7 +24,10 @@ const WORKER = path.join(__dirname, 'cluster-worker.js');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The first non-blank line of an error message (a stack's first line says what failed). */
-const firstLine = (s) => String(s).split('\n').find((l) => l.trim()) || String(s);
+const firstLine = (s) =>
+  String(s)
+    .split('\n')
+    .find((l) => l.trim()) || String(s);
 const next = (node) => (node + 1) % NODES;
 
 /** Merges the three workers' parts of one measurement: the total rate over the common span. */
@@ -46,7 +49,9 @@ function combine(parts) {
 function addProblems(res, { failed, problems }) {
   res.errors += failed;
   for (const p of problems) res.errorKinds[p] = (res.errorKinds[p] || 0) + 1;
-  if (failed > problems.length) res.errorKinds['(further check failures)'] = (res.errorKinds['(further check failures)'] || 0) + failed - problems.length;
+  if (failed > problems.length)
+    res.errorKinds['(further check failures)'] =
+      (res.errorKinds['(further check failures)'] || 0) + failed - problems.length;
 }
 
 /**
@@ -55,12 +60,33 @@ function addProblems(res, { failed, problems }) {
  */
 class Setup {
   constructor(lib, mode, servers, children) {
-    Object.assign(this, { lib, mode, servers, children, key: `${lib} ${mode}`, W: [], B: [], pool: [], chain: [], initFailures: [], prepErrors: [], prepFailed: 0, dead: null });
+    Object.assign(this, {
+      lib,
+      mode,
+      servers,
+      children,
+      key: `${lib} ${mode}`,
+      W: [],
+      B: [],
+      pool: [],
+      chain: [],
+      initFailures: [],
+      prepErrors: [],
+      prepFailed: 0,
+      dead: null,
+    });
   }
 
   env(node) {
     const s = this.servers[node];
-    return { ...process.env, MYSQL_HOST: s.host, MYSQL_PORT: String(s.port), MYSQL_USER: s.user, MYSQL_PASSWORD: s.password, MYSQL_DATABASE: s.database };
+    return {
+      ...process.env,
+      MYSQL_HOST: s.host,
+      MYSQL_PORT: String(s.port),
+      MYSQL_USER: s.user,
+      MYSQL_PASSWORD: s.password,
+      MYSQL_DATABASE: s.database,
+    };
   }
 
   /** Starts and initialises one worker, in a fresh process for each attempt. */
@@ -73,11 +99,13 @@ class Setup {
         await c.call('init', {}, 60000);
         return c;
       } catch (e) {
-        this.initFailures.push(`init of ${name}, attempt ${attempt}/${INIT_ATTEMPTS}: ${firstLine(e.message.replace(`${name}: `, ''))}`);
+        this.initFailures.push(
+          `init of ${name}, attempt ${attempt}/${INIT_ATTEMPTS}: ${firstLine(e.message.replace(`${name}: `, ''))}`,
+        );
         log(`  ${this.initFailures.at(-1)}`);
         await c.stop();
         this.children.delete(c);
-        if (attempt === INIT_ATTEMPTS) throw new Error(`${name} did not initialise`);
+        if (attempt === INIT_ATTEMPTS) throw new Error(`${name} did not initialise`, { cause: e });
         await sleep(1000);
       }
     }
@@ -90,7 +118,9 @@ class Setup {
       // __test__/galera.test.js covers for ours, and not what this bench measures.
       this.W[0] = await this.startWorker(false, 0);
       // allSettled: every start finishes (and is tracked for cleanup) before a failure counts.
-      const rest = await Promise.allSettled([1, 2].map((i) => this.startWorker(false, i)).concat([0, 1, 2].map((i) => this.startWorker(true, i))));
+      const rest = await Promise.allSettled(
+        [1, 2].map((i) => this.startWorker(false, i)).concat([0, 1, 2].map((i) => this.startWorker(true, i))),
+      );
       const failed = rest.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       this.W.push(rest[0].value, rest[1].value);
@@ -121,7 +151,8 @@ class Setup {
     this.pool = await this.createSessions(poolSize);
     this.chain = (await this.createSessions(chainSize)).map((t) => ({ ...t, last: t.node, child: null }));
     // Each worker reads only sessions made on the other two nodes.
-    const stageOthers = (w, i) => w.call('stage', { name: 'pool', items: this.pool.filter((t) => t.node !== i) }, 60000);
+    const stageOthers = (w, i) =>
+      w.call('stage', { name: 'pool', items: this.pool.filter((t) => t.node !== i) }, 60000);
     await Promise.all([...this.W.map(stageOthers), ...this.B.map(stageOthers)]);
   }
 
@@ -160,18 +191,32 @@ class Setup {
    */
   async refreshAndPromote(count) {
     const entries = this.chain.slice(0, count);
-    const refreshed = await this.stepOn(entries, 'refresh', (e) => next(e.last), (e) => ({ handle: e.handle, userId: e.userId, n: e.n, rt: e.rt }), (e, child, node) => {
-      e.child = child;
-      e.last = node;
-    });
+    const refreshed = await this.stepOn(
+      entries,
+      'refresh',
+      (e) => next(e.last),
+      (e) => ({ handle: e.handle, userId: e.userId, n: e.n, rt: e.rt }),
+      (e, child, node) => {
+        e.child = child;
+        e.last = node;
+      },
+    );
     const promotable = entries.filter((e) => e.child !== null && !e.broken);
-    const promoted = await this.stepOn(promotable, 'promote', (e) => next(e.last), (e) => ({ handle: e.handle, userId: e.userId, n: e.n, at: e.child.at, csrf: e.child.csrf }), (e, at, node) => {
-      Object.assign(e, { rt: e.child.rt, csrf: e.child.csrf, at, child: null, last: node });
-    });
+    const promoted = await this.stepOn(
+      promotable,
+      'promote',
+      (e) => next(e.last),
+      (e) => ({ handle: e.handle, userId: e.userId, n: e.n, at: e.child.at, csrf: e.child.csrf }),
+      (e, at, node) => {
+        Object.assign(e, { rt: e.child.rt, csrf: e.child.csrf, at, child: null, last: node });
+      },
+    );
     // A promoted session's new access token must now be a plain parent token, on any node.
     const sample = promotable.filter((e) => !e.broken).slice(0, SAMPLE_CHECKS);
     for (let i = 0; i < NODES; i++) {
-      const items = sample.filter((e) => e.last === i).map((e) => ({ handle: e.handle, userId: e.userId, n: e.n, at: e.at, csrf: e.csrf, node: i }));
+      const items = sample
+        .filter((e) => e.last === i)
+        .map((e) => ({ handle: e.handle, userId: e.userId, n: e.n, at: e.at, csrf: e.csrf, node: i }));
       if (items.length) addProblems(promoted, await this.W[next(i)].call('check', { what: 'parent', items }, 60000));
     }
     promoted.skipped = entries.length - promotable.length;
@@ -210,12 +255,18 @@ class Setup {
     const problems = [];
     const note = (r) => {
       problems.push(...r.problems);
-      if (r.failed > r.problems.length) problems[problems.length - 1] += ` (and ${r.failed - r.problems.length} more like it)`;
+      if (r.failed > r.problems.length)
+        problems[problems.length - 1] += ` (and ${r.failed - r.problems.length} more like it)`;
     };
-    note(await this.W[1].call('check', { what: 'wrongCsrf', items: this.pool.filter((t) => t.node === 0).slice(0, 5) }));
+    note(
+      await this.W[1].call('check', { what: 'wrongCsrf', items: this.pool.filter((t) => t.node === 0).slice(0, 5) }),
+    );
     const made = (await this.W[0].call('create', { count: 20, concurrency: 10 })).made.map((t) => ({ ...t, node: 0 }));
     const { removed } = await this.W[1].call('revoke', { handles: made.map((t) => t.handle) });
-    if (removed !== made.length) problems.push(`revokeSessionUsingSessionHandle on node 1 removed ${removed} of ${made.length} sessions made on node 0`);
+    if (removed !== made.length)
+      problems.push(
+        `revokeSessionUsingSessionHandle on node 1 removed ${removed} of ${made.length} sessions made on node 0`,
+      );
     note(await this.B[2].call('check', { what: 'refused', items: made }));
     note(await this.W[2].call('check', { what: 'refused', items: made }));
     return problems;

@@ -132,7 +132,7 @@ const checks = {
       else await lib.getSessionData(t.handle);
     } catch (e) {
       if (lib.isUnauthorised(e)) return;
-      throw new Error(`gave ${describe(e)}, expected UNAUTHORISED`);
+      throw new Error(`gave ${describe(e)}, expected UNAUTHORISED`, { cause: e });
     }
     throw new Error('was still accepted');
   },
@@ -142,7 +142,7 @@ const checks = {
       await lib.getSession(t.at, 'not-the-anti-csrf-token');
     } catch (e) {
       if (e && e.errType === 3000) return;
-      throw new Error(`gave ${describe(e)}, expected TRY_REFRESH_TOKEN`);
+      throw new Error(`gave ${describe(e)}, expected TRY_REFRESH_TOKEN`, { cause: e });
     }
     throw new Error('a wrong anti-csrf token was accepted');
   },
@@ -249,7 +249,8 @@ serve({
         await checks[what](item);
       } catch (e) {
         failed++;
-        if (problems.length < 10) problems.push(`${CHECK_NAMES[what]()} on node ${nodeArg}, session made on node ${item.node}: ${describe(e)}`);
+        if (problems.length < 10)
+          problems.push(`${CHECK_NAMES[what]()} on node ${nodeArg}, session made on node ${item.node}: ${describe(e)}`);
       }
     }
     return { failed, problems };

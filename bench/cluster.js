@@ -41,9 +41,17 @@ const NEEDED_CONNECTIONS = 300;
 const OPS = [
   { key: 'create', short: 'createNewSession', label: 'createNewSession' },
   { key: 'refresh', short: 'refreshSession', label: 'refreshSession (parent made on another node)' },
-  { key: 'promote', short: 'getSession promotion', label: 'getSession, child token: promotion (child from a refresh on another node)' },
+  {
+    key: 'promote',
+    short: 'getSession promotion',
+    label: 'getSession, child token: promotion (child from a refresh on another node)',
+  },
   { key: 'getData', short: 'getSessionData', label: 'getSessionData (session made on another node)' },
-  { key: 'getBl', short: 'getSession blacklisting', label: 'getSession, blacklisting on (session made on another node)' },
+  {
+    key: 'getBl',
+    short: 'getSession blacklisting',
+    label: 'getSession, blacklisting on (session made on another node)',
+  },
 ];
 
 /**
@@ -74,7 +82,9 @@ async function runRound(live, stats, M, round) {
   };
   for (const s of order()) await step(s, 'create', () => s.create(ms));
   for (const s of order()) {
-    const r = await guarded(s, `refresh/promotion (${when})`, () => s.refreshAndPromote(warm ? M.warmChain : M.chainSize));
+    const r = await guarded(s, `refresh/promotion (${when})`, () =>
+      s.refreshAndPromote(warm ? M.warmChain : M.chainSize),
+    );
     if (r !== null) for (const op of ['refresh', 'promote']) creport.record(stats, op, s.key, round, r[op], log);
   }
   for (const s of order()) await step(s, 'getData', () => s.getSessionData(ms));
@@ -100,15 +110,28 @@ async function main(args) {
 
   return runToExit(
     async () => {
-      log(`bench: cluster ${modeName} mode, ${M.rounds} rounds, 32 in flight over 3 workers (${LANES.join(' + ')}), single MySQL ${single.host}:${single.port}`);
+      log(
+        `bench: cluster ${modeName} mode, ${M.rounds} rounds, 32 in flight over 3 workers (${LANES.join(' + ')}), single MySQL ${single.host}:${single.port}`,
+      );
       log('bench: starting a private 3-node Galera cluster');
       clusterStarting = startCluster({ nodes: NODES });
       cluster = await clusterStarting;
-      log(`bench: cluster up after ${((Date.now() - t0) / 1000).toFixed(1)} s on ports ${cluster.nodes.map((n) => n.port).join(', ')}`);
+      log(
+        `bench: cluster up after ${((Date.now() - t0) / 1000).toFixed(1)} s on ports ${cluster.nodes.map((n) => n.port).join(', ')}`,
+      );
       // After the cluster start, the riskiest step: a crash there must not leave the server changed.
-      await db.dropTables(single, LIBS.flatMap((l) => Object.values(tablesFor(l, 'single'))));
+      await db.dropTables(
+        single,
+        LIBS.flatMap((l) => Object.values(tablesFor(l, 'single'))),
+      );
       restore = await db.ensureConnections(single, NEEDED_CONNECTIONS);
-      const galera = cluster.nodes.map((n) => ({ host: n.host, port: n.port, user: 'root', password: '', database: 'test' }));
+      const galera = cluster.nodes.map((n) => ({
+        host: n.host,
+        port: n.port,
+        user: 'root',
+        password: '',
+        database: 'test',
+      }));
       const versions = {
         single: await db.serverVersion(single),
         galera: `${await db.serverVersion(galera[0])}, Galera ${(await db.query(galera[0], "SHOW STATUS LIKE 'wsrep_provider_version'"))[0].Value}`,
@@ -143,8 +166,21 @@ async function main(args) {
       const causal = await measureCausalCost(galera, M.dbMs * M.rounds);
 
       const elapsedSec = (Date.now() - t0) / 1000;
-      const out = creport.build({ stats, setups, finalProblems, M, modeName, versions, elapsedSec, loadBefore, lanes: LANES, causal });
-      console.log(`\n${out.table}\n\n${out.causalText}\n\n${out.errorText}\n\nTotal run time: ${elapsedSec.toFixed(1)} s (budget ${M.budgetSec} s)`);
+      const out = creport.build({
+        stats,
+        setups,
+        finalProblems,
+        M,
+        modeName,
+        versions,
+        elapsedSec,
+        loadBefore,
+        lanes: LANES,
+        causal,
+      });
+      console.log(
+        `\n${out.table}\n\n${out.causalText}\n\n${out.errorText}\n\nTotal run time: ${elapsedSec.toFixed(1)} s (budget ${M.budgetSec} s)`,
+      );
       report.writeClusterSection(path.join(__dirname, 'RESULTS.md'), out.section);
       log('bench: wrote the cluster section of bench/RESULTS.md');
       return out.anyErrors ? 1 : 0;

@@ -59,6 +59,7 @@ async function ensureConnections(settings, needed) {
     throw new Error(
       `the bench needs max_connections >= ${needed} (server has ${max}) and could not raise it (${e.code}); ` +
         `run \`SET GLOBAL max_connections = ${needed}\` as an admin, or start the server with --max-connections=${needed}`,
+      { cause: e },
     );
   }
   log(`bench: raised max_connections from ${max} to ${needed} for this run`);

@@ -21,7 +21,9 @@ serve({
       opsPerSec: ok / r.duration,
       latencyP50: r.latency.p50,
       latencyP99: r.latency.p99,
-      errorSamples: errors ? [`non2xx ${r.non2xx}, mismatches ${r.mismatches}, socket errors ${r.errors}, timeouts ${r.timeouts}`] : [],
+      errorSamples: errors
+        ? [`non2xx ${r.non2xx}, mismatches ${r.mismatches}, socket errors ${r.errors}, timeouts ${r.timeouts}`]
+        : [],
     };
   },
 });

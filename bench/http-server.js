@@ -46,7 +46,8 @@ serve({
     // Self-check: the endpoint accepts these credentials, and refuses a wrong anti-csrf header.
     const good = await fetch(`${url}/session`, { headers });
     const goodBody = await good.text();
-    if (good.status !== 200 || goodBody !== USER_ID) throw new Error(`/session self-check failed: ${good.status} ${goodBody}`);
+    if (good.status !== 200 || goodBody !== USER_ID)
+      throw new Error(`/session self-check failed: ${good.status} ${goodBody}`);
     const bad = await fetch(`${url}/session`, { headers: { ...headers, 'anti-csrf': 'wrong' } });
     await bad.text();
     if (bad.status !== 401) throw new Error(`/session accepted a wrong anti-csrf header (${bad.status})`);

@@ -45,8 +45,18 @@ function configFor(lib, { blacklisting, revocationPollMs, tables = tablesFor(lib
 
 /** Where each library's two entry points are, and what it calls the session-data functions. */
 const MODULES = {
-  ours: { api: path.join(ROOT, 'index.js'), express: path.join(ROOT, 'express.js'), getSessionData: 'getSessionData', updateSessionData: 'updateSessionData' },
-  original: { api: 'supertokens-original', express: 'supertokens-original/express', getSessionData: 'getSessionInfo', updateSessionData: 'updateSessionInfo' },
+  ours: {
+    api: path.join(ROOT, 'index.js'),
+    express: path.join(ROOT, 'express.js'),
+    getSessionData: 'getSessionData',
+    updateSessionData: 'updateSessionData',
+  },
+  original: {
+    api: 'supertokens-original',
+    express: 'supertokens-original/express',
+    getSessionData: 'getSessionInfo',
+    updateSessionData: 'updateSessionInfo',
+  },
 };
 
 /**

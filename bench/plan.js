@@ -71,15 +71,38 @@ const rawCeiling = (key, op, what) => ({ key, op, what });
  * in every round and both libraries alike over the rounds.
  */
 const SEQUENCE = [
-  { key: 'create', what: 'createNewSession', on: 'W', op: 'create', ceiling: rawCeiling('rawInsert', 'rawInsert', 'raw INSERT (ceiling)') },
+  {
+    key: 'create',
+    what: 'createNewSession',
+    on: 'W',
+    op: 'create',
+    ceiling: rawCeiling('rawInsert', 'rawInsert', 'raw INSERT (ceiling)'),
+  },
   { key: 'getParent', what: 'getSession parent (no DB) hot', on: 'W', op: 'getSessionParent' },
   { key: 'getParentCold', what: 'getSession parent (no DB) cold', on: 'W', op: 'getSessionParentCold' },
-  { key: 'getBlacklist', what: 'getSession blacklisting', on: 'BL', op: 'getSessionParent', ceiling: rawCeiling('rawSelectBl', 'rawSelect', 'raw point SELECT (ceiling, blacklisting pair)') },
+  {
+    key: 'getBlacklist',
+    what: 'getSession blacklisting',
+    on: 'BL',
+    op: 'getSessionParent',
+    ceiling: rawCeiling('rawSelectBl', 'rawSelect', 'raw point SELECT (ceiling, blacklisting pair)'),
+  },
   // Ours only: compared with the original's blacklisting row (its one way to reject revoked sessions).
   { key: 'getPoll', what: 'getSession revocationPollMs', on: 'POLL', op: 'getSessionParent', libs: ['ours'] },
-  { key: 'getData', what: 'getSessionData', on: 'W', op: 'getSessionData', ceiling: rawCeiling('rawSelect', 'rawSelect', 'raw point SELECT (ceiling)') },
+  {
+    key: 'getData',
+    what: 'getSessionData',
+    on: 'W',
+    op: 'getSessionData',
+    ceiling: rawCeiling('rawSelect', 'rawSelect', 'raw point SELECT (ceiling)'),
+  },
   // Ours merges a patch; the original can only replace the data (its updateSessionInfo).
-  { key: 'writeData', what: 'session data write', on: 'W', op: { ours: 'mergeSessionData', original: 'updateSessionData' } },
+  {
+    key: 'writeData',
+    what: 'session data write',
+    on: 'W',
+    op: { ours: 'mergeSessionData', original: 'updateSessionData' },
+  },
   { key: 'refresh', what: 'refreshSession', on: 'W', op: 'refresh', chain: true },
   { key: 'getChild', what: 'getSession child (promotion)', on: 'W', op: 'getSessionChild', chain: true },
 ];
@@ -93,9 +116,27 @@ const SEQUENCE = [
  */
 function httpEndpoints(order, target) {
   return [
-    { key: 'httpSession', lib: order[0], what: 'HTTP getSession endpoint', url: `${target[order[0]].url}/session`, t: target[order[0]] },
-    { key: 'httpBare', lib: 'ceiling', what: 'HTTP bare endpoint (ceiling)', url: `${target.ours.url}/bare`, t: { ...target.ours, expectBody: 'ok' } },
-    { key: 'httpSession', lib: order[1], what: 'HTTP getSession endpoint', url: `${target[order[1]].url}/session`, t: target[order[1]] },
+    {
+      key: 'httpSession',
+      lib: order[0],
+      what: 'HTTP getSession endpoint',
+      url: `${target[order[0]].url}/session`,
+      t: target[order[0]],
+    },
+    {
+      key: 'httpBare',
+      lib: 'ceiling',
+      what: 'HTTP bare endpoint (ceiling)',
+      url: `${target.ours.url}/bare`,
+      t: { ...target.ours, expectBody: 'ok' },
+    },
+    {
+      key: 'httpSession',
+      lib: order[1],
+      what: 'HTTP getSession endpoint',
+      url: `${target[order[1]].url}/session`,
+      t: target[order[1]],
+    },
   ];
 }
 
@@ -109,28 +150,75 @@ function tableDefs(pr, M, rawLabel) {
   const rawInsert = pr('rawInsert', 'ceiling');
   const rawSelect = pr('rawSelect', 'ceiling');
   return [
-    { label: 'createNewSession', ours: pr('create', 'ours'), original: pr('create', 'original'), ceiling: rawInsert, ceilingName: 'raw INSERT', minRatio: 3, minCeiling: 0.7 },
-    { label: `getSession, parent token (no DB), hot: ${M.poolSize.toLocaleString('en')} tokens`, ours: pr('getParent', 'ours'), original: pr('getParent', 'original'), minRatio: 10 },
+    {
+      label: 'createNewSession',
+      ours: pr('create', 'ours'),
+      original: pr('create', 'original'),
+      ceiling: rawInsert,
+      ceilingName: 'raw INSERT',
+      minRatio: 3,
+      minCeiling: 0.7,
+    },
+    {
+      label: `getSession, parent token (no DB), hot: ${M.poolSize.toLocaleString('en')} tokens`,
+      ours: pr('getParent', 'ours'),
+      original: pr('getParent', 'original'),
+      minRatio: 10,
+    },
     {
       label: `getSession, parent token (no DB), cold: ${M.coldPoolSize.toLocaleString('en')} tokens (every call a cache miss)`,
       ours: pr('getParentCold', 'ours'),
       original: pr('getParentCold', 'original'),
       minRatio: 10,
     },
-    { label: 'getSession, blacklisting on', ours: pr('getBlacklist', 'ours'), original: pr('getBlacklist', 'original'), ceiling: pr('rawSelectBl', 'ceiling'), ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
     {
-      label: 'getSession with revocation: ours revocationPollMs (no DB) vs the original\'s blacklisting',
+      label: 'getSession, blacklisting on',
+      ours: pr('getBlacklist', 'ours'),
+      original: pr('getBlacklist', 'original'),
+      ceiling: pr('rawSelectBl', 'ceiling'),
+      ceilingName: 'raw SELECT',
+      minRatio: 2,
+      minCeiling: 0.7,
+    },
+    {
+      label: "getSession with revocation: ours revocationPollMs (no DB) vs the original's blacklisting",
       ours: pr('getPoll', 'ours'),
       original: pr('getBlacklist', 'original'),
       minRatio: 20,
     },
-    { label: 'session data write: ours mergeSessionData vs the original\'s updateSessionInfo', ours: pr('writeData', 'ours'), original: pr('writeData', 'original'), minRatio: 2 },
-    { label: 'getSession, child token (promotion)', ours: pr('getChild', 'ours'), original: pr('getChild', 'original'), minRatio: 3 },
+    {
+      label: "session data write: ours mergeSessionData vs the original's updateSessionInfo",
+      ours: pr('writeData', 'ours'),
+      original: pr('writeData', 'original'),
+      minRatio: 2,
+    },
+    {
+      label: 'getSession, child token (promotion)',
+      ours: pr('getChild', 'ours'),
+      original: pr('getChild', 'original'),
+      minRatio: 3,
+    },
     { label: 'refreshSession', ours: pr('refresh', 'ours'), original: pr('refresh', 'original'), minRatio: 3 },
-    { label: 'getSessionData', ours: pr('getData', 'ours'), original: pr('getData', 'original'), ceiling: rawSelect, ceilingName: 'raw SELECT', minRatio: 2, minCeiling: 0.7 },
+    {
+      label: 'getSessionData',
+      ours: pr('getData', 'ours'),
+      original: pr('getData', 'original'),
+      ceiling: rawSelect,
+      ceilingName: 'raw SELECT',
+      minRatio: 2,
+      minCeiling: 0.7,
+    },
     { label: `ceiling: raw single-row INSERT (${rawLabel})`, ours: rawInsert, isCeiling: true },
     { label: `ceiling: raw point SELECT by PK (${rawLabel})`, ours: rawSelect, isCeiling: true },
-    { label: 'HTTP: Express GET calling getSession(req, res, true)', ours: pr('httpSession', 'ours'), original: pr('httpSession', 'original'), ceiling: pr('httpBare', 'ceiling'), ceilingName: 'bare', minRatio: 1.15, minCeiling: 0.9 },
+    {
+      label: 'HTTP: Express GET calling getSession(req, res, true)',
+      ours: pr('httpSession', 'ours'),
+      original: pr('httpSession', 'original'),
+      ceiling: pr('httpBare', 'ceiling'),
+      ceilingName: 'bare',
+      minRatio: 1.15,
+      minCeiling: 0.9,
+    },
     { label: 'HTTP: bare Express GET, no session check (ceiling)', ours: pr('httpBare', 'ceiling'), isCeiling: true },
   ];
 }

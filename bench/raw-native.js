@@ -22,7 +22,8 @@ async function open() {
   }
   return {
     label,
-    insert: (r) => native.benchRawInsert(r.sessionHandle, r.userId, r.refreshTokenHash2, r.sessionInfo, r.expiresAt, r.jwtPayload),
+    insert: (r) =>
+      native.benchRawInsert(r.sessionHandle, r.userId, r.refreshTokenHash2, r.sessionInfo, r.expiresAt, r.jwtPayload),
     select: (sessionHandle) => native.benchRawSelect(sessionHandle),
     close: async () => {},
   };

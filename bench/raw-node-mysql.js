@@ -69,7 +69,14 @@ async function open({ sessionsTable, connectionLimit }) {
     label,
     /** One single-row INSERT; resolves the number of rows inserted. */
     async insert(r) {
-      const res = await q(insertSql, [r.sessionHandle, r.userId, r.refreshTokenHash2, r.sessionInfo, r.expiresAt, r.jwtPayload]);
+      const res = await q(insertSql, [
+        r.sessionHandle,
+        r.userId,
+        r.refreshTokenHash2,
+        r.sessionInfo,
+        r.expiresAt,
+        r.jwtPayload,
+      ]);
       return res.affectedRows;
     },
     /** One point SELECT by primary key; resolves session_info text or null. */

@@ -66,7 +66,8 @@ function summarise(defs) {
     }
     if (d.minCeiling !== undefined) {
       targets.push(`≥${d.minCeiling} of ${d.ceilingName}`);
-      if (!(ceilingFrac >= d.minCeiling)) misses.push(`${fmtFrac(ceilingFrac, 3)} of ${d.ceilingName} < ${d.minCeiling}`);
+      if (!(ceilingFrac >= d.minCeiling))
+        misses.push(`${fmtFrac(ceilingFrac, 3)} of ${d.ceilingName} < ${d.minCeiling}`);
     }
     let status = '';
     if (targets.length) status = misses.length ? `**NOT met** (${misses.join('; ')})` : 'met';
@@ -100,8 +101,14 @@ function machine(mariadbVersion) {
   let commit = 'unknown';
   try {
     const root = path.join(__dirname, '..');
-    commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (dirty) commit += ' (+ uncommitted changes)';
   } catch {
     // not a git checkout
@@ -209,14 +216,29 @@ function plainSummary({ table, rounds, missed, failures, runTime }) {
  *   `runTime`, `perRound` (key -> lib -> ops/s per round), `whatOf` (key -> label)
  * @returns {string}
  */
-function plainResults({ quick, modeName, M, mariadb, plan, rawLabel, loadBefore, table, mem, failures, runTime, perRound, whatOf }) {
+function plainResults({
+  quick,
+  modeName,
+  M,
+  mariadb,
+  plan,
+  rawLabel,
+  loadBefore,
+  table,
+  mem,
+  failures,
+  runTime,
+  perRound,
+  whatOf,
+}) {
   const { CONCURRENCY, HTTP_SLICE_SEC, TOKEN_CACHE_CAPACITY } = plan;
   const roundsTable = [
     `| measurement | ${Array.from({ length: M.rounds }, (_, i) => `round ${i + 1}`).join(' | ')} |`,
     `|---|${Array.from({ length: M.rounds }, () => '---:').join('|')}|`,
   ];
   for (const [key, byLib] of Object.entries(perRound)) {
-    for (const [lib, xs] of Object.entries(byLib)) roundsTable.push(`| ${whatOf[key]} — ${lib} | ${xs.map(fmtOps).join(' | ')} |`);
+    for (const [lib, xs] of Object.entries(byLib))
+      roundsTable.push(`| ${whatOf[key]} — ${lib} | ${xs.map(fmtOps).join(' | ')} |`);
   }
   return [
     '# Benchmark results',
@@ -236,7 +258,12 @@ function plainResults({ quick, modeName, M, mariadb, plan, rawLabel, loadBefore,
     `- HTTP: ${M.httpSec} s per endpoint per round, in ${HTTP_SLICE_SEC}-s slices interleaved across the three endpoints; autocannon in its own process, Express 4 server in another.`,
     '- Both libraries: anti-CSRF on, dynamic signing keys (24 h), access tokens 3600 s, refresh tokens 2400 h, 50 pooled connections, own tables in the same database.',
     `- Raw ceiling driver: ${rawLabel}.`,
-    `- Load average (1/5/15 min) at start: ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}; at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')} (${os.cpus().length} cores; anything well above the bench's own ~1–2 means other work was running).`,
+    `- Load average (1/5/15 min) at start: ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}; at end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(
+        ' / ',
+      )} (${os.cpus().length} cores; anything well above the bench's own ~1–2 means other work was running).`,
     '',
     '## Results',
     '',

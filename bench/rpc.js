@@ -36,7 +36,8 @@ function start(file, args, { name, execArgv = [], env } = {}) {
   const exitPromise = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       exited = true;
-      for (const { reject } of pending.values()) reject(new Error(`${name} exited (code ${code}, signal ${signal}) during a call`));
+      for (const { reject } of pending.values())
+        reject(new Error(`${name} exited (code ${code}, signal ${signal}) during a call`));
       pending.clear();
       resolve({ code, signal });
     });

@@ -47,7 +47,9 @@ function recorder(rounds) {
       (perRound[key][lib] ??= []).push(res.opsPerSec);
     }
     const tag = round >= 0 ? `round ${round + 1}/${rounds}` : 'warm-up';
-    log(`  [${tag}] ${what.padEnd(34)} ${lib.padEnd(9)} ${report.fmtOps(res.opsPerSec).padStart(7)} ops/s  (${res.ok} ok, ${res.errors} errors)`);
+    log(
+      `  [${tag}] ${what.padEnd(34)} ${lib.padEnd(9)} ${report.fmtOps(res.opsPerSec).padStart(7)} ops/s  (${res.ok} ok, ${res.errors} errors)`,
+    );
     if (res.errors > 0) {
       failures.push({ what: `${what} (${lib}, ${tag})`, count: res.errors, samples: res.errorSamples });
       for (const s of res.errorSamples) log(`      error: ${s}`);
@@ -83,7 +85,11 @@ async function startProcesses(startChild, M, t0) {
     `bench: preparing tokens (${M.poolSize} sessions for getSession/getSessionData, ${M.coldPoolSize} for cold getSession, ${M.chainSize} for refresh/promotion)`,
   );
   for (const lib of LIBS) {
-    await P.W[lib].call('prepare', { poolSize: M.poolSize, coldPoolSize: M.coldPoolSize, chainSize: M.chainSize }, 300000);
+    await P.W[lib].call(
+      'prepare',
+      { poolSize: M.poolSize, coldPoolSize: M.coldPoolSize, chainSize: M.chainSize },
+      300000,
+    );
     await P.BL[lib].call('prepare', { poolSize: M.poolSize }, 300000);
   }
   await P.POLL.ours.call('prepare', { poolSize: M.poolSize }, 300000);
@@ -106,14 +112,22 @@ async function measureHttp(P, record, order, sec, round) {
     const turn = slice % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
     for (const i of turn) {
       const { url, t } = endpoints[i];
-      const r = await P.LOAD.call('load', { url, headers: t.headers, durationSec: sec / slices, connections: CONCURRENCY, expectBody: t.expectBody });
+      const r = await P.LOAD.call('load', {
+        url,
+        headers: t.headers,
+        durationSec: sec / slices,
+        connections: CONCURRENCY,
+        expectBody: t.expectBody,
+      });
       sums[i].ok += r.ok;
       sums[i].errors += r.errors;
       sums[i].elapsedMs += r.elapsedMs;
       sums[i].errorSamples.push(...r.errorSamples);
     }
   }
-  endpoints.forEach((e, i) => record(e.key, e.lib, round, { ...sums[i], opsPerSec: (sums[i].ok * 1000) / sums[i].elapsedMs }, e.what));
+  endpoints.forEach((e, i) =>
+    record(e.key, e.lib, round, { ...sums[i], opsPerSec: (sums[i].ok * 1000) / sums[i].elapsedMs }, e.what),
+  );
 }
 
 /** One round of plan.SEQUENCE and the HTTP rows (round < 0: the warm-up, shorter and not counted). */
@@ -131,7 +145,13 @@ async function runRound(P, M, record, round) {
       record(step.key, lib, round, res, step.what);
       if (k === 0 && step.ceiling) {
         const c = step.ceiling;
-        record(c.key, 'ceiling', round, await P.RAW.call('measure', { op: c.op, durationMs: dbMs, concurrency: CONCURRENCY }), c.what);
+        record(
+          c.key,
+          'ceiling',
+          round,
+          await P.RAW.call('measure', { op: c.op, durationMs: dbMs, concurrency: CONCURRENCY }),
+          c.what,
+        );
       }
     }
   }
@@ -140,10 +160,18 @@ async function runRound(P, M, record, round) {
 
 /** RSS growth of our worker over the memory run; its errors count as failures. */
 async function measureMemory(P, M, failures) {
-  log(`bench: memory: ${M.memCalls.toLocaleString('en')} getSession calls (ours) after ${M.memWarmup.toLocaleString('en')} warm-up calls`);
-  const mem = await P.W.ours.call('memory', { warmup: M.memWarmup, calls: M.memCalls, concurrency: CONCURRENCY }, 300000);
+  log(
+    `bench: memory: ${M.memCalls.toLocaleString('en')} getSession calls (ours) after ${M.memWarmup.toLocaleString('en')} warm-up calls`,
+  );
+  const mem = await P.W.ours.call(
+    'memory',
+    { warmup: M.memWarmup, calls: M.memCalls, concurrency: CONCURRENCY },
+    300000,
+  );
   const growth = mem.rssAfter - mem.rssBefore;
-  log(`  RSS ${report.mb(mem.rssBefore)} -> ${report.mb(mem.rssAfter)} (${growth >= 0 ? '+' : ''}${report.mb(growth)}), heap ${report.mb(mem.heapBefore)} -> ${report.mb(mem.heapAfter)}, ${report.fmtOps(mem.opsPerSec)} ops/s`);
+  log(
+    `  RSS ${report.mb(mem.rssBefore)} -> ${report.mb(mem.rssAfter)} (${growth >= 0 ? '+' : ''}${report.mb(growth)}), heap ${report.mb(mem.heapBefore)} -> ${report.mb(mem.heapAfter)}, ${report.fmtOps(mem.opsPerSec)} ops/s`,
+  );
   if (mem.errors) failures.push({ what: 'memory run getSession (ours)', count: mem.errors, samples: mem.errorSamples });
   return { mem, growth };
 }
@@ -172,7 +200,10 @@ async function main() {
       // Every run starts from empty tables of its own; the server must accept the connections.
       const settings = settingsFromEnv();
       const mariadb = await db.serverVersion(settings);
-      await db.dropTables(settings, [...LIBS, 'raw'].flatMap((l) => Object.values(tablesFor(l))));
+      await db.dropTables(
+        settings,
+        [...LIBS, 'raw'].flatMap((l) => Object.values(tablesFor(l))),
+      );
       restore = await db.ensureConnections(settings, plan.NEEDED_CONNECTIONS);
       log(`bench: ${modeName} mode, ${M.rounds} rounds, ${CONCURRENCY} in flight, MySQL ${mariadb}`);
 
@@ -189,7 +220,8 @@ async function main() {
       // Final functional checks.
       for (const c of [...Object.values(P.W), ...Object.values(P.BL), ...Object.values(P.POLL)]) {
         const { problems } = await c.call('verify');
-        if (problems.length) failures.push({ what: `final checks (${c.name})`, count: problems.length, samples: problems });
+        if (problems.length)
+          failures.push({ what: `final checks (${c.name})`, count: problems.length, samples: problems });
       }
 
       const rows = report.summarise(plan.tableDefs(pr, M, P.rawLabel));
@@ -197,11 +229,28 @@ async function main() {
       const table = report.markdownTable(rows);
       const missed = rows.filter((r) => r.met === false);
       const elapsedSec = (Date.now() - t0) / 1000;
-      const overBudget = elapsedSec > M.budgetSec ? ` — OVER the ${M.budgetSec} s budget of ${modeName} mode` : ` (budget ${M.budgetSec} s)`;
+      const overBudget =
+        elapsedSec > M.budgetSec
+          ? ` — OVER the ${M.budgetSec} s budget of ${modeName} mode`
+          : ` (budget ${M.budgetSec} s)`;
       const runTime = `Total run time: ${elapsedSec.toFixed(1)} s${overBudget}`;
       console.log(report.plainSummary({ table, rounds: M.rounds, missed, failures, runTime }));
 
-      const run = { quick: args.quick, modeName, M, mariadb, plan, rawLabel: P.rawLabel, loadBefore, table, mem, failures, runTime, perRound, whatOf };
+      const run = {
+        quick: args.quick,
+        modeName,
+        M,
+        mariadb,
+        plan,
+        rawLabel: P.rawLabel,
+        loadBefore,
+        table,
+        mem,
+        failures,
+        runTime,
+        perRound,
+        whatOf,
+      };
       report.writeResults(path.join(__dirname, 'RESULTS.md'), report.plainResults(run)); // keeps the --cluster section
       log('bench: wrote bench/RESULTS.md');
 

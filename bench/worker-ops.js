@@ -187,7 +187,8 @@ const afterChecks = {
   async create(res, before) {
     const problems = [];
     const after = await rowCount();
-    if (after - before !== res.ok) problems.push(`createNewSession: ${res.ok} sessions reported, ${after - before} rows written`);
+    if (after - before !== res.ok)
+      problems.push(`createNewSession: ${res.ok} sessions reported, ${after - before} rows written`);
     for (const s of recent.slice(0, 30)) {
       try {
         await getSessionParentChecked(s);
@@ -231,7 +232,9 @@ async function prepare({ poolSize = 0, coldPoolSize = 0, chainSize = 0, rawSize 
   coldPool = new Array(coldPoolSize);
   collect(await run({ ...conc, count: coldPoolSize }, async (i) => (coldPool[i] = await createChecked())));
   chain = new Array(chainSize);
-  collect(await run({ ...conc, count: chainSize }, async (i) => (chain[i] = { ...(await createChecked()), child: null })));
+  collect(
+    await run({ ...conc, count: chainSize }, async (i) => (chain[i] = { ...(await createChecked()), child: null })),
+  );
   rawRows = [];
   collect(
     await run({ ...conc, count: rawSize }, async () => {
@@ -257,7 +260,10 @@ async function measure({ op, durationMs, count, concurrency }) {
     seq += 1e8; // numbers createBase + i stay unique
   }
   const before = op === 'create' || op === 'rawInsert' ? await rowCount() : 0;
-  const plan = count !== undefined ? { count: count === 'chain' ? chain.length : count, concurrency } : { durationMs, concurrency };
+  const plan =
+    count !== undefined
+      ? { count: count === 'chain' ? chain.length : count, concurrency }
+      : { durationMs, concurrency };
   const res = await run(plan, fn);
   const check = afterChecks[op];
   if (check) {

@@ -99,12 +99,14 @@ serve({
       // this process's own revocation is in its revoked set).
       const s = await createChecked();
       await getSessionParentChecked(s);
-      if ((await lib.revokeSession(s.handle)) !== true) problems.push('revokeSessionUsingSessionHandle did not remove the session');
+      if ((await lib.revokeSession(s.handle)) !== true)
+        problems.push('revokeSessionUsingSessionHandle did not remove the session');
       try {
         await lib.getSession(s.at, s.csrf);
         problems.push('blacklisting: a revoked session was still accepted');
       } catch (e) {
-        if (!lib.isUnauthorised(e)) problems.push(`blacklisting: revoked session gave ${describe(e)}, expected UNAUTHORISED`);
+        if (!lib.isUnauthorised(e))
+          problems.push(`blacklisting: revoked session gave ${describe(e)}, expected UNAUTHORISED`);
       }
     }
     if (kind !== 'raw' && !blacklisting && !polling) {
@@ -115,7 +117,9 @@ serve({
       try {
         await getSessionParentChecked(s);
       } catch (e) {
-        problems.push(`no-DB getSession: a parent token was refused once its row was deleted (${describe(e)}), so the path consults the DB`);
+        problems.push(
+          `no-DB getSession: a parent token was refused once its row was deleted (${describe(e)}), so the path consults the DB`,
+        );
       }
     }
     if (kind !== 'raw') {
@@ -125,7 +129,8 @@ serve({
         await lib.getSession(s.at, 'not-the-anti-csrf-token');
         problems.push('anti-CSRF: a wrong anti-csrf token was accepted');
       } catch (e) {
-        if (!(e && e.errType === 3000)) problems.push(`anti-CSRF: wrong token gave ${describe(e)}, expected TRY_REFRESH_TOKEN`);
+        if (!(e && e.errType === 3000))
+          problems.push(`anti-CSRF: wrong token gave ${describe(e)}, expected TRY_REFRESH_TOKEN`);
       }
     }
     return { problems };

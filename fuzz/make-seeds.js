@@ -59,14 +59,23 @@ const headers = {
   jwk: JSON.stringify({
     alg: 'ES256',
     kid: 'k2',
-    jwk: { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' },
+    jwk: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    },
     x5c: ['MIIB'],
     crit: ['exp'],
   }),
   nokid: JSON.stringify({ alg: 'HS256' }),
 };
 for (const [name, h] of Object.entries(headers)) {
-  write('access_token', `header-${name}`, Buffer.concat([Buffer.from([2]), Buffer.from(h), Buffer.from([0]), Buffer.from(JSON.stringify(payloads.minimal))]));
+  write(
+    'access_token',
+    `header-${name}`,
+    Buffer.concat([Buffer.from([2]), Buffer.from(h), Buffer.from([0]), Buffer.from(JSON.stringify(payloads.minimal))]),
+  );
 }
 
 // ---- refresh_token: mode byte 0 = token text, 1 = 12-byte nonce then plaintext (sealed)
@@ -124,6 +133,9 @@ write('config', 'ssl-true', JSON.stringify({ ...minimal, mysql: { ...minimal.mys
 write(
   'config',
   'cron-sparse',
-  JSON.stringify({ ...minimal, tokens: { refreshToken: { renewTokenPath: '/r', removalCronjobInterval: '0 0 0 29 2 *' } } }),
+  JSON.stringify({
+    ...minimal,
+    tokens: { refreshToken: { renewTokenPath: '/r', removalCronjobInterval: '0 0 0 29 2 *' } },
+  }),
 );
 console.log(`seeds written to ${root}`);

@@ -38,7 +38,9 @@ function requireUserId(userId) {
     }
     const keys = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.keys(parsed) : [];
     if (keys.length === 1 && keys[0] === 'i') {
-      throw generalError('userId cannot be the JSON of an object whose only key is "i" (the original\'s form of a number user id)');
+      throw generalError(
+        'userId cannot be the JSON of an object whose only key is "i" (the original\'s form of a number user id)',
+      );
     }
   }
 }

@@ -90,7 +90,12 @@ function attachAccessToken(res, s, token) {
 function attachTokens(res, s, t) {
   attachAccessToken(res, s, t.accessToken);
   setCookie(res, REFRESH_TOKEN, t.refreshToken.value, cookieOptions(s, REFRESH_TOKEN, t.refreshToken.expires));
-  setCookie(res, ID_REFRESH_TOKEN, t.idRefreshToken.value, cookieOptions(s, ID_REFRESH_TOKEN, t.idRefreshToken.expires));
+  setCookie(
+    res,
+    ID_REFRESH_TOKEN,
+    t.idRefreshToken.value,
+    cookieOptions(s, ID_REFRESH_TOKEN, t.idRefreshToken.expires),
+  );
   setHeader(res, ID_REFRESH_HEADER, `${t.idRefreshToken.value};${t.idRefreshToken.expires}`);
   addToListHeader(res, EXPOSE_HEADERS, ID_REFRESH_HEADER);
   if (t.antiCsrfToken !== undefined) {

@@ -71,7 +71,10 @@ async function refreshTokens(refreshToken, client) {
   const info = clientInfo(client);
   const key = await appKey();
   const r = await call(() => native.refreshSession(refreshToken, key, info));
-  return { session: { handle: r.tokens.handle, userId: r.userId, jwtPayload: fromJson(r.jwtPayload) }, ...tokensResult(r.tokens) };
+  return {
+    session: { handle: r.tokens.handle, userId: r.userId, jwtPayload: fromJson(r.jwtPayload) },
+    ...tokensResult(r.tokens),
+  };
 }
 
 /**
@@ -185,7 +188,9 @@ async function mergeSessionData(sessionHandle, patch) {
   requireString('sessionHandle', sessionHandle);
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
     const got = patch === null ? 'null' : Array.isArray(patch) ? 'an array' : `a ${typeof patch}`;
-    throw generalError(`patch must be a plain object (a JSON merge patch), got ${got}; use updateSessionData to replace the data`);
+    throw generalError(
+      `patch must be a plain object (a JSON merge patch), got ${got}; use updateSessionData to replace the data`,
+    );
   }
   const json = toJson('patch', patch);
   await call(() => native.mergeSessionData(sessionHandle, json));

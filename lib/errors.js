@@ -6,7 +6,12 @@
  */
 
 // The kinds' numbers are defined once, in the addon (src/error.rs).
-const { GENERAL_ERROR, UNAUTHORISED, TRY_REFRESH_TOKEN, UNAUTHORISED_AND_TOKEN_THEFT_DETECTED } = require('./native.js');
+const {
+  GENERAL_ERROR,
+  UNAUTHORISED,
+  TRY_REFRESH_TOKEN,
+  UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
+} = require('./native.js');
 
 const NAMES = {
   [GENERAL_ERROR]: 'GENERAL_ERROR',

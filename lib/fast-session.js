@@ -52,7 +52,9 @@ function decodeFastSession(s) {
   const handleEnd = numberEnd + handleLength;
   const userIdEnd = handleEnd + userIdLength;
   if (userIdEnd > s.length) {
-    throw malformed(`the handle and userId lengths (${handleLength} + ${userIdLength}) run past its end (${s.length - numberEnd} characters left)`);
+    throw malformed(
+      `the handle and userId lengths (${handleLength} + ${userIdLength}) run past its end (${s.length - numberEnd} characters left)`,
+    );
   }
   const handle = s.slice(numberEnd, handleEnd);
   const userId = s.slice(handleEnd, userIdEnd);

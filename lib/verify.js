@@ -68,7 +68,8 @@ function rejectAntiCsrfArgument(accessToken, antiCsrfToken) {
  */
 function verifySession(accessToken, antiCsrfToken) {
   requireToken('accessToken', accessToken, TRY_REFRESH_TOKEN, 'no access token: call the refresh API');
-  if (antiCsrfToken !== null && typeof antiCsrfToken !== 'string') return rejectAntiCsrfArgument(accessToken, antiCsrfToken);
+  if (antiCsrfToken !== null && typeof antiCsrfToken !== 'string')
+    return rejectAntiCsrfArgument(accessToken, antiCsrfToken);
   if (hasAppKey()) return appKey().then((key) => verifyAccessToken(accessToken, antiCsrfToken, key, true));
   return verifyAccessToken(accessToken, antiCsrfToken, undefined, true);
 }

@@ -22,7 +22,11 @@ const path = require('node:path');
 const mysql = require('mysql');
 const { freePorts, which } = require('./ports.js');
 
-const PROVIDER_CANDIDATES = ['/usr/lib/galera/libgalera_smm.so', '/usr/lib/libgalera_smm.so', '/usr/lib64/galera-4/libgalera_smm.so'];
+const PROVIDER_CANDIDATES = [
+  '/usr/lib/galera/libgalera_smm.so',
+  '/usr/lib/libgalera_smm.so',
+  '/usr/lib64/galera-4/libgalera_smm.so',
+];
 const PACKAGES = ['mariadb-server', 'galera-4', 'rsync'];
 const START_TIMEOUT_MS = 120_000;
 
@@ -33,7 +37,8 @@ function provider() {
 function missing() {
   const out = [];
   // wsrep_sst_rsync (the SST script) ships with mariadb-server, rsync itself apart.
-  if (!which('mariadbd') || !(which('mariadb-install-db') || which('mysql_install_db')) || !which('wsrep_sst_rsync')) out.push('mariadb-server');
+  if (!which('mariadbd') || !(which('mariadb-install-db') || which('mysql_install_db')) || !which('wsrep_sst_rsync'))
+    out.push('mariadb-server');
   if (!provider()) out.push('galera-4');
   if (!which('rsync')) out.push('rsync');
   return out;
@@ -57,7 +62,11 @@ function ensurePackages() {
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', ...PACKAGES]);
   } catch (e) {
-    const why = String(e.stderr || e.message).trim().split('\n').slice(-3).join(' ');
+    const why = String(e.stderr || e.message)
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' ');
     throw new Error(`could not install ${PACKAGES.join(' ')} with apt-get: ${why}`, { cause: e });
   }
   if (missing().length) throw new Error(`still missing after apt-get: ${missing().join(', ')}`);
@@ -66,7 +75,13 @@ function ensurePackages() {
 /** Runs one statement on a node; resolves to rows, or rejects. */
 function query(node, sql, timeoutMs = 3000) {
   return new Promise((resolve, reject) => {
-    const c = mysql.createConnection({ host: node.host, port: node.port, user: 'root', password: '', connectTimeout: timeoutMs });
+    const c = mysql.createConnection({
+      host: node.host,
+      port: node.port,
+      user: 'root',
+      password: '',
+      connectTimeout: timeoutMs,
+    });
     c.query({ sql, timeout: timeoutMs }, (err, rows) => {
       c.destroy();
       if (err) reject(err);
@@ -162,7 +177,13 @@ async function startCluster({ nodes: count = 3, database = 'test' } = {}) {
   const asUser = isRoot ? { uid, gid } : {};
   execFileSync(
     installDb,
-    [`--defaults-file=${path.join(nodes[0].home, 'my.cnf')}`, `--datadir=${nodes[0].data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...(isRoot ? ['--user=mysql'] : [])],
+    [
+      `--defaults-file=${path.join(nodes[0].home, 'my.cnf')}`,
+      `--datadir=${nodes[0].data}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      ...(isRoot ? ['--user=mysql'] : []),
+    ],
     { stdio: 'pipe', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/usr/bin` } },
   );
   // The joiners' empty data directories are filled by rsync SST from a donor.

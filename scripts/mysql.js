@@ -26,7 +26,13 @@ function settingsFromEnv(env = process.env) {
 /** Runs one statement (no database selected); resolves to the error or null. */
 function tryQuery(s, sql) {
   return new Promise((resolve) => {
-    const c = mysql.createConnection({ host: s.host, port: s.port, user: s.user, password: s.password, connectTimeout: 3000 });
+    const c = mysql.createConnection({
+      host: s.host,
+      port: s.port,
+      user: s.user,
+      password: s.password,
+      connectTimeout: 3000,
+    });
     c.query(sql, (err) => {
       c.destroy();
       resolve(err || null);
@@ -42,13 +48,24 @@ async function startPrivateMariadb() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'supertokens-mysql-'));
   const data = path.join(dir, 'data');
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--user=root'] : [];
-  execFileSync(installDb, ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    installDb,
+    ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...asRoot],
+    {
+      stdio: 'ignore',
+    },
+  );
   const port = await freePort();
   const child = spawn(
     mariadbd,
-    ['--no-defaults', `--datadir=${data}`, `--socket=${path.join(dir, 'mysqld.sock')}`, `--port=${port}`, '--bind-address=127.0.0.1', ...asRoot],
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--socket=${path.join(dir, 'mysqld.sock')}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      ...asRoot,
+    ],
     { stdio: 'ignore', detached: false },
   );
   const s = { host: '127.0.0.1', port, user: 'root', password: '', database: 'test' };
@@ -93,7 +110,10 @@ async function ensureMysql() {
     running = started;
     console.error(`[mysql] started a private MariaDB on 127.0.0.1:${started.settings.port}`);
   }
-  const e = await tryQuery(running.settings, `CREATE DATABASE IF NOT EXISTS \`${running.settings.database.replace(/`/g, '')}\``);
+  const e = await tryQuery(
+    running.settings,
+    `CREATE DATABASE IF NOT EXISTS \`${running.settings.database.replace(/`/g, '')}\``,
+  );
   if (e !== null) {
     await running.stop();
     throw new Error(`MySQL is reachable but database ${running.settings.database} could not be created: ${e.message}`);

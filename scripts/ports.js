@@ -7,7 +7,13 @@ const path = require('node:path');
 
 /** The absolute path of `cmd` in the usual system directories or PATH, or null. */
 function which(cmd) {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin', ...(process.env.PATH || '').split(':')]) {
+  for (const dir of [
+    '/usr/sbin',
+    '/usr/bin',
+    '/usr/local/bin',
+    '/usr/local/sbin',
+    ...(process.env.PATH || '').split(':'),
+  ]) {
     const p = path.join(dir, cmd);
     if (fs.existsSync(p)) return p;
   }

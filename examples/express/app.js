@@ -34,7 +34,10 @@ function config(env = process.env) {
       refreshToken: { renewTokenPath: '/api/refresh' },
     },
     cookie: { domain: 'localhost', secure: false },
-    logging: { info: (m) => console.log(`[supertokens] ${m}`), error: (e) => console.error(`[supertokens] ${e.message}`) },
+    logging: {
+      info: (m) => console.log(`[supertokens] ${m}`),
+      error: (e) => console.error(`[supertokens] ${e.message}`),
+    },
   };
 }
 
@@ -183,7 +186,9 @@ async function demo(base) {
   ];
   for (const [what, method, path, expected] of steps) {
     const r = await call(method, path);
-    console.log(`${r.status === expected ? 'ok  ' : 'FAIL'} ${what}: ${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+    console.log(
+      `${r.status === expected ? 'ok  ' : 'FAIL'} ${what}: ${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`,
+    );
     if (r.status !== expected) throw new Error(`${what}: expected HTTP ${expected}, got ${r.status}`);
   }
 }
