@@ -2,8 +2,7 @@
 import { init } from 'supertokens-node-mysql-ref-jwt';
 
 export const started = init({
-  mysql: {
-    // @error TS2322: Types of property 'host' are incompatible
+  mysql: { // @error TS2322: Types of property 'host' are incompatible
     hosts: [{ host: 'db1' }, { host: 'db2', port: 3307 }],
     host: 'db0',
     user: 'root',

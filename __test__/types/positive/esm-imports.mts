@@ -3,23 +3,10 @@
  * imports and the default import of both entry points — what Node.js allows for a CommonJS
  * package (named exports found by cjs-module-lexer; `__test__/esm.test.mjs` checks the runtime).
  */
-import {
-  init,
-  close,
-  createNewSession,
-  getSession,
-  refreshSession,
-  Error as AuthError,
-  Session,
-} from 'supertokens-node-mysql-ref-jwt/express';
+import { init, close, createNewSession, getSession, refreshSession, Error as AuthError, Session } from 'supertokens-node-mysql-ref-jwt/express';
 import * as SuperTokens from 'supertokens-node-mysql-ref-jwt/express';
 import SuperTokensDefault from 'supertokens-node-mysql-ref-jwt/express';
-import {
-  init as initCore,
-  createNewSession as createCore,
-  getSession as getCore,
-  Error as CoreError,
-} from 'supertokens-node-mysql-ref-jwt';
+import { init as initCore, createNewSession as createCore, getSession as getCore, Error as CoreError } from 'supertokens-node-mysql-ref-jwt';
 import type { TypeInputConfig } from 'supertokens-node-mysql-ref-jwt';
 import express from 'express';
 import { expectType, type Equal } from './type-utils.js';

@@ -25,12 +25,8 @@ expectType<Equal<typeof SuperTokens.revokeAllSessionsForUser, (userId: string) =
 expectType<Equal<typeof SuperTokens.revokeSessionUsingSessionHandle, (sessionHandle: string) => Promise<boolean>>>();
 expectType<Equal<typeof SuperTokens.getAllSessionHandlesForUser, (userId: string) => Promise<string[]>>>();
 expectType<Equal<typeof SuperTokens.getSessionData, (sessionHandle: string) => Promise<any>>>();
-expectType<
-  Equal<typeof SuperTokens.updateSessionData, (sessionHandle: string, newSessionData: any) => Promise<void>>
->();
-expectType<
-  Equal<typeof SuperTokens.mergeSessionData, (sessionHandle: string, patch: Record<string, unknown>) => Promise<void>>
->();
+expectType<Equal<typeof SuperTokens.updateSessionData, (sessionHandle: string, newSessionData: any) => Promise<void>>>();
+expectType<Equal<typeof SuperTokens.mergeSessionData, (sessionHandle: string, patch: Record<string, unknown>) => Promise<void>>>();
 expectType<Equal<SuperTokens.Session['mergeSessionData'], (patch: Record<string, unknown>) => Promise<void>>>();
 expectType<Equal<ReturnType<typeof SuperTokens.setRelevantHeadersForOptionsAPI>, void>>();
 // The original's 5.x names are the 4.0.X functions.
@@ -148,16 +144,12 @@ export async function buildApp(): Promise<express.Express> {
 /** The same calls on plain Node.js request/response objects, without Express. */
 export const server = http.createServer(async (req, res) => {
   if (req.method === 'OPTIONS') return SuperTokens.setRelevantHeadersForOptionsAPI(res);
-  const session =
-    req.url === '/refresh' ? await SuperTokens.refreshSession(req, res) : await SuperTokens.getSession(req, res, false);
+  const session = req.url === '/refresh' ? await SuperTokens.refreshSession(req, res) : await SuperTokens.getSession(req, res, false);
   res.end(session.getUserId());
 });
 
 /** A request that went through cookie-parser. */
-export async function withCookieParser(
-  req: express.Request & { cookies: Record<string, string> },
-  res: express.Response,
-) {
+export async function withCookieParser(req: express.Request & { cookies: Record<string, string> }, res: express.Response) {
   return SuperTokens.getSession(req, res, true);
 }
 
