@@ -255,6 +255,62 @@ describe('tokens.refreshToken.absoluteValidity', () => {
   });
 });
 
+describe('refresh bookkeeping is written in batches', () => {
+  const PREFIX = 'sbatch';
+  h.initOnTables(ST, PREFIX);
+  const stored = (handle) =>
+    h.query(`SELECT last_refreshed_at, ip, user_agent FROM ${PREFIX}_sessions WHERE session_handle = ?`, [handle]);
+
+  it('a refresh is one read: 40 refreshes send about 40 statements, not 80', async () => {
+    const sessions = await Promise.all(Array.from({ length: 40 }, (_, i) => ST.createNewSession(`batch${i}`)));
+    const before = native.testQueryCount();
+    await Promise.all(
+      sessions.map((s) => ST.refreshSession(s.refreshToken.value, { ip: '192.0.2.9', userAgent: 'Batch/1' })),
+    );
+    const refreshed = native.testQueryCount() - before;
+    assert.ok(refreshed < 40 + 10, `${refreshed} statements for 40 refreshes`);
+  });
+
+  it('another process sees a refresh within moments, and nothing is lost at close()', async () => {
+    const s = await ST.createNewSession('batch-seen');
+    native.testSetClockOffset(5_000);
+    await ST.refreshSession(s.refreshToken.value, { ip: '192.0.2.10', userAgent: 'Seen/1' });
+    // Read with the assertion pool (as another process would), within a bound, not a sleep.
+    const deadline = Date.now() + 5_000;
+    let row;
+    for (;;) {
+      [row] = await stored(s.session.handle);
+      if (row.ip === '192.0.2.10' || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual([row.ip, row.user_agent], ['192.0.2.10', 'Seen/1'], 'written by the flush job');
+    assert.ok(Number(row.last_refreshed_at) >= Date.now() + 4_000, 'the refresh time (clock moved 5 s)');
+
+    const last = await ST.createNewSession('batch-close');
+    await ST.refreshSession(last.refreshToken.value, { ip: '192.0.2.11', userAgent: 'Close/1' });
+    await ST.close(); // right away: the pending refresh is written before the pool closes
+    const [closed] = await stored(last.session.handle);
+    assert.deepEqual([closed.ip, closed.user_agent], ['192.0.2.11', 'Close/1']);
+    await ST.init(h.configFor(PREFIX));
+  });
+
+  it('a failed refresh records nothing', async () => {
+    const s = await ST.createNewSession('batch-theft');
+    const r = await ST.refreshSession(s.refreshToken.value, { ip: '192.0.2.12', userAgent: 'First/1' });
+    await ST.getSession(r.newAccessToken.value, r.newAntiCsrfToken ?? null); // the child becomes the parent
+    await ST.close();
+    const [before] = await stored(s.session.handle);
+    await ST.init(h.configFor(PREFIX));
+    await h.rejectsWith(
+      ST.refreshSession(s.refreshToken.value, { ip: '192.0.2.13', userAgent: 'Thief/1' }),
+      ST.Error.UNAUTHORISED_AND_TOKEN_THEFT_DETECTED,
+    );
+    await ST.close();
+    assert.deepEqual(await stored(s.session.handle), [before], 'the replay left the row as it was');
+    await ST.init(h.configFor(PREFIX));
+  });
+});
+
 describe('tokens.maxSessionsPerUser', () => {
   const PREFIX = 'scap';
   const CAP = 3;

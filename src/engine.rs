@@ -12,6 +12,7 @@ use crate::error::{AuthError, Result};
 use crate::keys::Keys;
 use crate::logger::Logger;
 use crate::orphans::Orphans;
+use crate::refresh_log::{self, RefreshLog};
 use crate::revocations::{self, Revocations};
 use crate::store::Store;
 use crate::token_cache::TokenCache;
@@ -26,6 +27,8 @@ pub struct Engine {
     pub orphans: Orphans,
     /// Sessions revoked by any process, with `revocationPollMs`.
     pub revoked: Arc<Revocations>,
+    /// Refreshes whose bookkeeping is not written yet.
+    pub refreshes: Arc<RefreshLog>,
     /// The removal job and, with several servers, the fail-back probe.
     jobs: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -104,6 +107,12 @@ async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
         &config.refresh_token.removal_cron,
     )?];
     jobs.extend(cleanup::spawn_fail_back(store.clone()));
+    let refreshes = Arc::new(RefreshLog::default());
+    jobs.push(refresh_log::spawn_flush(
+        refreshes.clone(),
+        store.clone(),
+        log.clone(),
+    ));
     if let Some(ms) = poll_ms {
         jobs.push(revocations::spawn_poll(
             revoked.clone(),
@@ -120,6 +129,7 @@ async fn start(value: Value, log: Logger) -> Result<Arc<Engine>> {
         verified_tokens: TokenCache::default(),
         orphans: Orphans::default(),
         revoked,
+        refreshes,
         jobs: Mutex::new(jobs),
     }))
 }
@@ -137,6 +147,9 @@ pub async fn close() -> Result<()> {
             _ => return Ok(()),
         }
     };
+    // Nothing recorded is lost: the bookkeeping is written before the pool closes (once
+    // before the flush job stops, waiting for a batch in flight, and once after).
+    let _ = engine.refreshes.flush(&engine.store).await;
     for job in engine
         .jobs
         .lock()
@@ -146,5 +159,10 @@ pub async fn close() -> Result<()> {
         job.abort();
     }
     engine.orphans.stop();
+    if let Err(e) = engine.refreshes.flush(&engine.store).await {
+        engine
+            .log
+            .error(&format!("recording refreshes failed at close: {e}"));
+    }
     engine.store.disconnect().await
 }

@@ -29,6 +29,7 @@ mod metrics;
 mod original_tokens;
 mod orphans;
 mod raw_export;
+mod refresh_log;
 mod refresh_token;
 mod revocations;
 mod servers;

@@ -53,6 +53,10 @@ pub async fn create(
     }
     let now = now_ms();
     let refresh_token_expires = refresh_expiry(e, now, now);
+    // A capped login evicts the least recently refreshed: this process's refreshes first.
+    if e.config.max_sessions_per_user.is_some() {
+        e.refreshes.flush(&e.store).await?;
+    }
     let inserted = e
         .store
         .insert_session(

@@ -55,6 +55,7 @@ pub async fn refresh(
             ));
         }
         // A row from before the migration starts its absolute lifetime now.
+        let undated = row.created_at.is_none();
         let created_at = row.created_at.unwrap_or_else(now_ms);
         if let Some(absolute) = e.config.refresh_token.absolute_validity_ms {
             if now_ms() >= created_at + absolute {
@@ -117,7 +118,18 @@ pub async fn refresh(
             created_at,
         )
         .await?;
-        e.store.touch_session(handle, now_ms(), &client).await?;
+        let full = e.refreshes.record(handle, now_ms(), client);
+        if undated {
+            // This refresh dates a row from before the migration (its absolute lifetime
+            // starts now): written at once, so the next refresh, anywhere, counts from it.
+            e.refreshes.flush(&e.store).await?;
+        } else if full {
+            // The log is full because its writes are failing: the refresh has succeeded all
+            // the same, and what is not written stays for the flush job.
+            if let Err(err) = e.refreshes.flush(&e.store).await {
+                e.log.error(&format!("recording refreshes failed: {err}"));
+            }
+        }
         METRICS.sessions_refreshed.inc();
         return Ok(Refreshed {
             tokens,

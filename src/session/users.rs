@@ -47,6 +47,8 @@ async fn revoke_user(e: &Engine, user_id: &str, keep: Option<&str>) -> Result<u6
 
 /// The user's live sessions, newest first (rows without a creation time last).
 pub async fn sessions_for_user(e: &Engine, user_id: &str) -> Result<Vec<SessionInfo>> {
+    // This process's own refreshes first, so the list shows them.
+    e.refreshes.flush(&e.store).await?;
     let mut sessions = Vec::new();
     for form in stored_user_ids(e, user_id) {
         sessions.extend(e.store.user_sessions(&form, now_ms()).await?);

@@ -23,7 +23,7 @@ use crate::error::{AuthError, Result};
 use crate::metrics::METRICS;
 use crate::servers::Servers;
 pub use keys::KeyRow;
-pub use sessions::{Client, NewRow, Promotion, Rotation, SessionInfo};
+pub use sessions::{Client, NewRow, Promotion, Rotation, SessionInfo, Touched};
 use sql::Sql;
 pub use sql::MAX_DATA_BYTES;
 

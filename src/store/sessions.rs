@@ -36,8 +36,15 @@ pub struct Promotion<'a> {
     pub expires_at: u64,
 }
 
+/// A refresh to record: the session, when, and where it came from.
+pub struct Touched {
+    pub handle: String,
+    pub at: u64,
+    pub client: Client,
+}
+
 /// Where a login or refresh came from, as the app passed it (already bounded in length).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Client {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -328,21 +335,26 @@ impl Store {
         .await
     }
 
-    /// Records a refresh: its time and client; a row without a creation time gets `now`.
-    pub async fn touch_session(&self, handle: &str, now: u64, client: &Client) -> Result<()> {
+    /// Records refreshes (see `refresh_log`) in one statement.
+    pub async fn touch_sessions(&self, rows: &[Touched]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sql = self.sql.touch_sessions(rows.len());
+        let params: Vec<mysql_async::Value> = rows
+            .iter()
+            .flat_map(|r| {
+                [
+                    r.handle.as_str().into(),
+                    r.at.into(),
+                    r.client.ip.as_deref().into(),
+                    r.client.user_agent.as_deref().into(),
+                ]
+            })
+            .collect();
+        let (sql, params) = (&sql, &params);
         self.run(1, move |mut c: Conn| async move {
-            c.exec_drop(
-                &self.sql.touch_session,
-                (
-                    now,
-                    client.ip.as_deref(),
-                    client.user_agent.as_deref(),
-                    now,
-                    handle,
-                    handle,
-                ),
-            )
-            .await
+            c.exec_drop(sql, params.clone()).await
         })
         .await
     }

@@ -28,7 +28,9 @@ pub(super) struct Sql {
     pub(super) select_session_data: String,
     pub(super) update_session_data: String,
     pub(super) existing_session_columns: String,
-    pub(super) touch_session: String,
+    /// `SET STATEMENT wsrep_sync_wait=… FOR ` on Galera, else empty: for the batched
+    /// refresh bookkeeping, whose text depends on the batch size.
+    causal_update: String,
     pub(super) user_sessions: String,
     pub(super) lock_user_sessions: String,
     pub(super) merge_session_data: String,
@@ -81,6 +83,20 @@ const WAIT_UPDATE_DELETE: u8 = 2;
 const WAIT_INSERT: u8 = 4;
 
 impl Sql {
+    /// Records `rows` refreshes (handle, time, ip, user agent: 4 parameters a row) in one
+    /// statement; a row from before the migration gets its creation time then, so an
+    /// absolute lifetime starts counting. A session gone meanwhile matches nothing.
+    pub(super) fn touch_sessions(&self, rows: usize) -> String {
+        let values =
+            vec!["SELECT ? AS h, ? AS t, ? AS ip, ? AS ua"; rows.max(1)].join(" UNION ALL ");
+        format!(
+            "{}UPDATE {} AS s JOIN ({values}) AS v ON s.session_handle = v.h \
+             AND s.session_handle = BINARY v.h SET s.last_refreshed_at = v.t, s.ip = v.ip, \
+             s.user_agent = v.ua, s.created_at = COALESCE(s.created_at, v.t)",
+            self.causal_update, self.sessions_table
+        )
+    }
+
     pub(super) fn new(keys: &str, sessions: &str, galera: bool) -> Self {
         // Only for this statement (MariaDB's SET STATEMENT), so plain statements and other
         // servers pay nothing.
@@ -97,6 +113,7 @@ impl Sql {
             .map(|(name, def)| format!(", {name} {def}"))
             .collect();
         Sql {
+            causal_update: causal(WAIT_UPDATE_DELETE, String::new()),
             keys_table: keys.to_string(),
             sessions_table: sessions.to_string(),
             create_revocations: format!(
@@ -217,15 +234,6 @@ impl Sql {
             existing_session_columns: "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
                 .to_string(),
-            // A refresh: when and from where; a row from before the migration gets its
-            // creation time now, so an absolute lifetime starts counting.
-            touch_session: causal(
-                WAIT_UPDATE_DELETE,
-                format!(
-                    "UPDATE {sessions} SET last_refreshed_at = ?, ip = ?, user_agent = ?, \
-                     created_at = COALESCE(created_at, ?) WHERE {EXACT_HANDLE}"
-                ),
-            ),
             user_sessions: causal(
                 WAIT_READ,
                 format!(
@@ -284,7 +292,10 @@ mod tests {
         assert!(waits(&s.delete_session, WAIT_UPDATE_DELETE));
         assert!(waits(&s.update_session_data, WAIT_UPDATE_DELETE));
         assert!(waits(&s.merge_session_data, WAIT_UPDATE_DELETE));
-        assert!(waits(&s.touch_session, WAIT_UPDATE_DELETE));
+        assert!(waits(&s.touch_sessions(3), WAIT_UPDATE_DELETE));
+        assert!(Sql::new("k", "s", false)
+            .touch_sessions(2)
+            .starts_with("UPDATE s AS s JOIN (SELECT ? AS h"));
         assert!(waits(&s.user_sessions, WAIT_READ));
         assert!(waits(&s.revocations_since, WAIT_READ));
         assert!(waits(&s.insert_key_if_absent, WAIT_INSERT));
