@@ -21,7 +21,8 @@ pub fn test_set_clock_offset(offset_ms: i64) -> Result<()> {
     Ok(())
 }
 
-/// Test hook: statements sent to MySQL by this process since init.
+/// Test hook: statements sent to MySQL on behalf of calls by this process since init (the
+/// batched refresh bookkeeping not counted).
 #[napi(catch_unwind)]
 pub fn test_query_count() -> Result<i64> {
     Ok(engine().map_err(thrown)?.store.query_count() as i64)

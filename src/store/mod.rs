@@ -47,7 +47,8 @@ pub struct Store {
     sql: Sql,
     /// Whether the server is a Galera node (`wsrep_on`); causal reads are on then.
     galera: bool,
-    /// Statements sent, for the test hook that proves the fast path stays off the database.
+    /// Statements sent on behalf of calls, for the test hook that proves the fast path stays
+    /// off the database (the batched refresh bookkeeping, written by a job, is not counted).
     queries: AtomicU64,
 }
 
