@@ -268,7 +268,7 @@ describe('refresh bookkeeping is written in batches', () => {
       sessions.map((s) => ST.refreshSession(s.refreshToken.value, { ip: '192.0.2.9', userAgent: 'Batch/1' })),
     );
     const refreshed = native.testQueryCount() - before;
-    assert.equal(refreshed, 40, 'one read per refresh (the batched bookkeeping is not a call\'s statement)');
+    assert.equal(refreshed, 40, "one read per refresh (the batched bookkeeping is not a call's statement)");
     const listed = await ST.getAllSessionsForUser('batch0'); // writes this process's pending refreshes
     assert.deepEqual([listed[0].ip, listed[0].userAgent], ['192.0.2.9', 'Batch/1']);
   });
