@@ -66,22 +66,7 @@ unsafe extern "C" fn verify_access_token(
 /// # Safety
 /// `env` and `info` are those of a callback running on the JS thread.
 unsafe fn call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
-    let mut argc = 4;
-    let mut argv = [ptr::null_mut(); 4];
-    check_status!(sys::napi_get_cb_info(
-        env,
-        info,
-        &mut argc,
-        argv.as_mut_ptr(),
-        ptr::null_mut(),
-        ptr::null_mut(),
-    ))?;
-    // Missing arguments read as `undefined`.
-    let mut undefined = ptr::null_mut();
-    check_status!(sys::napi_get_undefined(env, &mut undefined))?;
-    for slot in argv.iter_mut().skip(argc) {
-        *slot = undefined;
-    }
+    let argv = raw_export::args::<4>(env, info)?;
     let access_token = AsciiArg::from_napi_value(env, argv[0])?;
     let anti_csrf = Option::<AsciiArg>::from_napi_value(env, argv[1])?;
     let app_key = Option::<String>::from_napi_value(env, argv[2])?;

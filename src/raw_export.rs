@@ -38,6 +38,35 @@ pub fn register(
     }
 }
 
+/// The callback's first `N` arguments; missing ones read as `undefined`.
+///
+/// # Safety
+/// `env` and `info` are those of a callback running on the JS thread.
+pub unsafe fn args<const N: usize>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> Result<[sys::napi_value; N]> {
+    let mut argc = N;
+    let mut argv = [ptr::null_mut(); N];
+    // SAFETY: as the caller promises; argv has room for argc values.
+    unsafe {
+        check_status!(sys::napi_get_cb_info(
+            env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ))?;
+        let mut undefined = ptr::null_mut();
+        check_status!(sys::napi_get_undefined(env, &mut undefined))?;
+        for slot in argv.iter_mut().skip(argc) {
+            *slot = undefined;
+        }
+    }
+    Ok(argv)
+}
+
 /// Runs `body` as napi-rs's `catch_unwind` exports do: an error is thrown as a JS `Error`,
 /// and so is a panic (with its message), instead of unwinding into Node.
 ///

@@ -5,10 +5,8 @@
 //! `&'static str`), "string" (`panic!("{}", x)`, a `String`), "index" (out-of-bounds index),
 //! "unwrap" (`Option::unwrap` on None); anything else returns normally.
 
-use std::ptr;
-
 use napi::bindgen_prelude::*;
-use napi::{check_status, sys};
+use napi::sys;
 use napi_derive::napi;
 
 fn maybe_panic(kind: &str) -> String {
@@ -68,16 +66,7 @@ unsafe extern "C" fn raw_callback(
 }
 
 unsafe fn raw_call(env: sys::napi_env, info: sys::napi_callback_info) -> Result<sys::napi_value> {
-    let mut argc = 1;
-    let mut argv = [ptr::null_mut(); 1];
-    check_status!(sys::napi_get_cb_info(
-        env,
-        info,
-        &mut argc,
-        argv.as_mut_ptr(),
-        ptr::null_mut(),
-        ptr::null_mut()
-    ))?;
+    let argv = raw_export::args::<1>(env, info)?;
     let kind = String::from_napi_value(env, argv[0])?;
     ToNapiValue::to_napi_value(env, maybe_panic(&kind))
 }
