@@ -271,6 +271,8 @@ describe('refresh bookkeeping is written in batches', () => {
     assert.equal(refreshed, 40, "one read per refresh (the batched bookkeeping is not a call's statement)");
     const listed = await ST.getAllSessionsForUser('batch0'); // writes this process's pending refreshes
     assert.deepEqual([listed[0].ip, listed[0].userAgent], ['192.0.2.9', 'Batch/1']);
+    const [{ n }] = await h.query(`SELECT COUNT(*) AS n FROM ${PREFIX}_sessions WHERE ip = '192.0.2.9'`);
+    assert.equal(n, 40, 'every refresh of the batch is recorded');
   });
 
   it('another process sees a refresh within moments, and nothing is lost at close()', async () => {

@@ -18,7 +18,7 @@ use crate::store::{Client, Store, Touched};
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 /// Refreshes waiting beyond this are written by the refresh that finds the log full.
 const MAX_PENDING: usize = 10_000;
-/// Rows per statement.
+/// Rows per statement (a power of two: see `Store::touch_sessions`).
 const MAX_BATCH: usize = 256;
 
 #[derive(Default)]

@@ -37,7 +37,6 @@ pub async fn refresh(
     let handle = info.session_handle.as_str();
     let hash1 = sha256_hex(token);
     let hash2 = sha256_hex(&hash1);
-    let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
     // Two rounds at most: a lost promotion race re-reads the row once.
     for _ in 0..2 {
         let row = match e.store.session(handle).await? {
@@ -72,6 +71,7 @@ pub async fn refresh(
         let mut parent_of_child = hash1.clone();
         let is_parent = ct_eq(&row.refresh_token_hash2, &hash2);
         if !is_parent {
+            let parent_hash2 = info.parent_hash1.as_deref().map(sha256_hex);
             let now = now_ms();
             // Rotated out a moment ago (this token, or its parent, was the replaced parent):
             // within the grace window, a child of the current parent instead of theft.

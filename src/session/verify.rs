@@ -145,7 +145,8 @@ pub fn get_without_db(
 }
 
 /// The rest of a verification that `get_without_db` found needs the database; `checked` is
-/// what it found (`None`: the keys are reloaded and the token checked again).
+/// what it found, revocation included (`None`: the keys are reloaded and the token checked
+/// again, in full).
 pub async fn get_with_db(
     e: &Engine,
     checked: Option<Checked>,
@@ -165,14 +166,16 @@ pub async fn get_with_db(
                     "access token is signed by an unknown key",
                 ));
             }
-            verify_claims(e, token, anti_csrf, &source)?
-                .ok_or_else(|| AuthError::try_refresh("access token is signed by an unknown key"))?
+            let c = verify_claims(e, token, anti_csrf, &source)?.ok_or_else(|| {
+                AuthError::try_refresh("access token is signed by an unknown key")
+            })?;
+            if e.revoked.is_revoked(c.claims.session_handle()) {
+                return Err(revoked());
+            }
+            c
         }
     }
     .claims;
-    if e.revoked.is_revoked(claims.session_handle()) {
-        return Err(revoked());
-    }
     let Some(parent_hash1) = claims.prt() else {
         if e.config.access_token.blacklisting
             && !e

@@ -340,9 +340,16 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let sql = self.sql.touch_sessions(rows.len());
+        // Padded to a power of two with repeats of the last row (the same values again), so
+        // each connection prepares a few statement texts, not one per batch size.
+        let padded = rows.len().next_power_of_two();
+        let sql = self.sql.touch_sessions(padded);
         let params: Vec<mysql_async::Value> = rows
             .iter()
+            .chain(std::iter::repeat_n(
+                &rows[rows.len() - 1],
+                padded - rows.len(),
+            ))
             .flat_map(|r| {
                 [
                     r.handle.as_str().into(),
